@@ -1,0 +1,109 @@
+import type { Cause, Json, JobRecord, JobState } from './job.ts';
+
+/** Every event name the scheduler emits. */
+export const EventName = {
+  waiting: 'job.waiting',
+  scheduled: 'job.scheduled',
+  ready: 'job.ready',
+  running: 'job.running',
+  succeeded: 'job.succeeded',
+  failed: 'job.failed',
+  cancelled: 'job.cancelled',
+  progress: 'job.progress',
+  /** A running job's lease expired: its worker died or hung. It is recovered. */
+  stalled: 'job.stalled',
+  /** A submit matched an existing idempotency key. */
+  deduplicated: 'job.deduplicated',
+} as const;
+export type EventName = (typeof EventName)[keyof typeof EventName];
+
+export const STATE_EVENT: Readonly<Record<JobState, EventName>> = {
+  waiting: EventName.waiting,
+  scheduled: EventName.scheduled,
+  ready: EventName.ready,
+  running: EventName.running,
+  succeeded: EventName.succeeded,
+  failed: EventName.failed,
+  cancelled: EventName.cancelled,
+};
+
+interface EventBase {
+  readonly jobId: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly atMs: number;
+  readonly attempt: number;
+  /** The job's trace id, or its id: ties log records to one job across runtimes. */
+  readonly correlationId: string;
+}
+
+export interface TransitionEvent extends EventBase {
+  readonly name: (typeof STATE_EVENT)[JobState];
+  readonly from: JobState | null;
+  readonly to: JobState;
+  readonly cause: Cause;
+  readonly job: JobRecord;
+}
+
+export interface ProgressEvent extends EventBase {
+  readonly name: typeof EventName.progress;
+  readonly progress: Json;
+}
+
+export interface StalledEvent extends EventBase {
+  readonly name: typeof EventName.stalled;
+  readonly cause: Cause;
+}
+
+export interface DeduplicatedEvent extends EventBase {
+  readonly name: typeof EventName.deduplicated;
+  readonly idempotencyKey: string;
+}
+
+export type SchedulerEvent = TransitionEvent | ProgressEvent | StalledEvent | DeduplicatedEvent;
+
+export type EventOf<N extends EventName> = Extract<SchedulerEvent, { readonly name: N }> extends never
+  ? TransitionEvent
+  : Extract<SchedulerEvent, { readonly name: N }>;
+
+export type Listener<E> = (event: E) => void;
+
+/** Subscribers per name, plus `*` for all. A throwing listener never breaks the scheduler. */
+export class Emitter {
+  private readonly listeners = new Map<EventName | '*', Set<Listener<SchedulerEvent>>>();
+  private readonly onListenerError: (error: unknown, event: SchedulerEvent) => void;
+
+  constructor(onListenerError: (error: unknown, event: SchedulerEvent) => void) {
+    this.onListenerError = onListenerError;
+  }
+
+  on(name: EventName | '*', listener: Listener<SchedulerEvent>): () => void {
+    let set = this.listeners.get(name);
+    if (set === undefined) this.listeners.set(name, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  get hasListeners(): boolean {
+    for (const set of this.listeners.values()) if (set.size > 0) return true;
+    return false;
+  }
+
+  emit(event: SchedulerEvent): void {
+    this.deliver(this.listeners.get(event.name), event);
+    this.deliver(this.listeners.get('*'), event);
+  }
+
+  private deliver(set: Set<Listener<SchedulerEvent>> | undefined, event: SchedulerEvent): void {
+    if (set === undefined) return;
+    for (const listener of set) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.onListenerError(error, event);
+      }
+    }
+  }
+}

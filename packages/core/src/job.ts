@@ -1,0 +1,178 @@
+/** The job model: what a job is, its states, and the data it carries. */
+
+export const JobState = {
+  /** Dependencies unmet, or an earlier job with the same ordering key unfinished. */
+  waiting: 'waiting',
+  /** Not yet due: a delay or a retry backoff. */
+  scheduled: 'scheduled',
+  ready: 'ready',
+  /** Holds a lease. */
+  running: 'running',
+  succeeded: 'succeeded',
+  /** Terminal: the dead-letter set. */
+  failed: 'failed',
+  cancelled: 'cancelled',
+} as const;
+export type JobState = (typeof JobState)[keyof typeof JobState];
+
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([JobState.succeeded, JobState.failed, JobState.cancelled]);
+
+export function isTerminal(state: JobState): boolean {
+  return state === JobState.succeeded || state === JobState.failed || state === JobState.cancelled;
+}
+
+/** Five levels, higher is more important. */
+export const Priority = {
+  background: 0,
+  low: 1,
+  normal: 2,
+  high: 3,
+  critical: 4,
+} as const;
+export type Priority = (typeof Priority)[keyof typeof Priority];
+export const PRIORITY_LEVELS = 5;
+
+/** What a dependent does when a dependency fails or is cancelled. */
+export const DependencyFailurePolicy = {
+  /** The dependent fails too (default). */
+  fail: 'fail',
+  /** The dependent is cancelled. */
+  cancel: 'cancel',
+  /** The dependent runs anyway and sees the dependency's outcome. */
+  continue: 'continue',
+} as const;
+export type DependencyFailurePolicy = (typeof DependencyFailurePolicy)[keyof typeof DependencyFailurePolicy];
+
+/** How a failure is treated by the retry layer. Data, so it survives storage and structured clone. */
+export const FailureKind = {
+  transient: 'transient',
+  permanent: 'permanent',
+  rateLimited: 'rate-limited',
+  timeout: 'timeout',
+} as const;
+export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
+
+export interface Failure {
+  readonly kind: FailureKind;
+  readonly name: string;
+  readonly message: string;
+  readonly code: string | null;
+  readonly retryable: boolean;
+  /** For `rate-limited`: the server's `Retry-After`, in ms. */
+  readonly retryAfterMs: number | null;
+}
+
+/** W3C trace context, carried from producer to worker. */
+export interface TraceContext {
+  readonly traceparent: string;
+  readonly tracestate?: string;
+}
+
+export interface BackoffOptions {
+  /** @default 'constant' */
+  readonly kind: 'constant';
+  /** @default 1000 */
+  readonly delayMs: number;
+}
+
+export interface RetryOptions {
+  /** Attempts in all, the first included. `1` means no retry. @default 3 */
+  readonly maxAttempts: number;
+  readonly backoff: BackoffOptions;
+}
+
+/** Why a transition happened: a stable code, and words for people. */
+export interface Cause {
+  readonly code: string;
+  readonly message?: string;
+}
+
+export interface Transition {
+  readonly from: JobState | null;
+  readonly to: JobState;
+  readonly atMs: number;
+  readonly attempt: number;
+  readonly cause: Cause;
+}
+
+export type Json = null | boolean | number | string | readonly Json[] | { readonly [key: string]: Json };
+
+/**
+ * A stored job. Records are immutable values: every change makes a new one
+ * with `version + 1`. Absent values are `null`, so a record round-trips
+ * through JSON, IndexedDB and SQLite unchanged.
+ */
+export interface JobRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly queue: string;
+  readonly payload: Json;
+  readonly priority: number;
+  /** Jobs with the same ordering key run one at a time, in submit order. */
+  readonly key: string | null;
+  readonly idempotencyKey: string | null;
+  readonly dependsOn: readonly string[];
+  /** The earlier job with the same ordering key that this one waits for. */
+  readonly after: string | null;
+  readonly onDependencyFailure: DependencyFailurePolicy;
+  readonly retry: RetryOptions;
+  readonly timeoutMs: number | null;
+  readonly deadlineAtMs: number | null;
+  /** When the job may first run (a delay); kept while it waits on dependencies. */
+  readonly runAtMs: number | null;
+  readonly leaseMs: number;
+  readonly resource: string | null;
+  readonly trace: TraceContext | null;
+  readonly tags: readonly string[];
+
+  readonly state: JobState;
+  readonly version: number;
+  /** Attempts started so far. */
+  readonly attempt: number;
+  readonly createdAtMs: number;
+  readonly updatedAtMs: number;
+  /** When the job last became ready. */
+  readonly readyAtMs: number | null;
+  /** Claim order while ready (lower first); `null` in every other state. */
+  readonly rank: number | null;
+  /** The one timer a job can have: `runAt` while scheduled, lease expiry while running. */
+  readonly dueAtMs: number | null;
+  readonly startedAtMs: number | null;
+  readonly finishedAtMs: number | null;
+  readonly result: Json | null;
+  readonly error: Failure | null;
+  readonly progress: Json | null;
+  readonly history: readonly Transition[];
+}
+
+/** What a caller submits. Everything but `type` has a default. */
+export interface JobInput<Type extends string = string, Payload = Json> {
+  readonly type: Type;
+  readonly payload?: Payload;
+  /** Lets jobs in one `submitAll` call refer to each other in `dependsOn`. */
+  readonly ref?: string;
+  /** 0 (background) to 4 (critical). @default Priority.normal */
+  readonly priority?: number;
+  /** @default 'default' */
+  readonly queue?: string;
+  readonly key?: string;
+  readonly idempotencyKey?: string;
+  /** @default options.idempotencyTtlMs */
+  readonly idempotencyTtlMs?: number;
+  /** Ids of existing jobs, or `ref`s of jobs in the same `submitAll`. */
+  readonly dependsOn?: readonly string[];
+  /** @default 'fail' */
+  readonly onDependencyFailure?: DependencyFailurePolicy;
+  readonly retry?: Partial<Omit<RetryOptions, 'backoff'>> & { readonly backoff?: Partial<BackoffOptions> };
+  /** Per attempt. Aborts the handler's signal. @default none */
+  readonly timeoutMs?: number;
+  /** Overall: past it the job fails with cause `deadline-exceeded`. */
+  readonly deadlineAtMs?: number;
+  readonly delayMs?: number;
+  readonly runAtMs?: number;
+  /** @default options.leaseMs */
+  readonly leaseMs?: number;
+  readonly resource?: string;
+  readonly trace?: TraceContext;
+  readonly tags?: readonly string[];
+}

@@ -1,0 +1,189 @@
+import { StoreConflictError } from './errors.ts';
+import { Heap } from './heap.ts';
+import { JobState, PRIORITY_LEVELS, type Json, type JobRecord } from './job.ts';
+import type { IdempotencyRecord, ListPage, ListQuery, StateCounts, StepRecord, Store, StoreBatch } from './store.ts';
+
+interface IndexEntry {
+  readonly order: number;
+  readonly id: string;
+  readonly version: number;
+}
+
+const byOrderThenId = (a: IndexEntry, b: IndexEntry): boolean => a.order < b.order || (a.order === b.order && a.id < b.id);
+
+/**
+ * The in-memory `Store`: the reference implementation of the contract, for
+ * tests and for work that need not survive the process. Its indexes are
+ * heaps with lazy deletion, so claim and timer queries stay O(log n) at any
+ * backlog. Records are immutable values and are stored as given.
+ */
+export class MemoryStore implements Store {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly claimIndex = new Map<string, Heap<IndexEntry>>();
+  private readonly dueIndex = new Heap<IndexEntry>(byOrderThenId);
+  private readonly waiters = new Map<string, Set<string>>();
+  private readonly keyTails = new Map<string, string>();
+  private readonly idempotencyKeys = new Map<string, IdempotencyRecord>();
+  private readonly stepsByJob = new Map<string, Map<string, StepRecord>>();
+  private readonly metaValues = new Map<string, Json>();
+  private readonly stateCounts: Record<JobState, number[]> = {
+    waiting: new Array<number>(PRIORITY_LEVELS).fill(0),
+    scheduled: new Array<number>(PRIORITY_LEVELS).fill(0),
+    ready: new Array<number>(PRIORITY_LEVELS).fill(0),
+    running: new Array<number>(PRIORITY_LEVELS).fill(0),
+    succeeded: new Array<number>(PRIORITY_LEVELS).fill(0),
+    failed: new Array<number>(PRIORITY_LEVELS).fill(0),
+    cancelled: new Array<number>(PRIORITY_LEVELS).fill(0),
+  };
+
+  private readonly isLive = (entry: IndexEntry): boolean => this.jobs.get(entry.id)?.version === entry.version;
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    return this.jobs.get(id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>> {
+    return ids.map((id) => this.jobs.get(id));
+  }
+
+  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
+    const heap = this.claimIndex.get(queue);
+    if (heap === undefined) return [];
+    return heap.smallest(limit, this.isLive).map((e) => this.jobs.get(e.id)!);
+  }
+
+  async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
+    return this.dueIndex.smallest(limit, this.isLive, (e) => e.order <= nowMs).map((e) => this.jobs.get(e.id)!);
+  }
+
+  async nextDueAtMs(): Promise<number | null> {
+    this.dueIndex.prune(this.isLive);
+    return this.dueIndex.peek()?.order ?? null;
+  }
+
+  async waitingOn(id: string): Promise<readonly JobRecord[]> {
+    const ids = this.waiters.get(id);
+    if (ids === undefined) return [];
+    const out: JobRecord[] = [];
+    for (const waiter of ids) {
+      const record = this.jobs.get(waiter);
+      if (record?.state === JobState.waiting) out.push(record);
+    }
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async lastWithKey(key: string): Promise<JobRecord | undefined> {
+    const id = this.keyTails.get(key);
+    return id === undefined ? undefined : this.jobs.get(id);
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.idempotencyKeys.get(key);
+  }
+
+  async steps(jobId: string): Promise<readonly StepRecord[]> {
+    return [...(this.stepsByJob.get(jobId)?.values() ?? [])];
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = query.limit ?? 100;
+    const matches: JobRecord[] = [];
+    for (const job of this.jobs.values()) {
+      if (query.state !== undefined && job.state !== query.state) continue;
+      if (query.queue !== undefined && job.queue !== query.queue) continue;
+      if (query.type !== undefined && job.type !== query.type) continue;
+      if (query.cursor !== undefined && job.id <= query.cursor) continue;
+      matches.push(job);
+    }
+    matches.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const jobs = matches.slice(0, limit);
+    return { jobs, cursor: matches.length > limit ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  async counts(): Promise<StateCounts> {
+    const copy = {} as Record<JobState, readonly number[]>;
+    for (const state of Object.keys(this.stateCounts) as JobState[]) copy[state] = [...this.stateCounts[state]];
+    return copy;
+  }
+
+  async getMeta(name: string): Promise<Json | undefined> {
+    return this.metaValues.get(name);
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    this.check(batch);
+    for (const { record } of batch.jobs) this.write(record);
+    for (const id of batch.deletes) this.remove(id);
+    for (const record of batch.idempotency) this.idempotencyKeys.set(record.key, record);
+    for (const key of batch.idempotencyDeletes) this.idempotencyKeys.delete(key);
+    for (const step of batch.steps) {
+      let steps = this.stepsByJob.get(step.jobId);
+      if (steps === undefined) this.stepsByJob.set(step.jobId, (steps = new Map()));
+      steps.set(step.name, step);
+    }
+    for (const { name, value } of batch.meta) this.metaValues.set(name, value);
+  }
+
+  /** All or nothing: every version is checked before anything is written. */
+  private check(batch: StoreBatch): void {
+    const seen = new Set<string>();
+    for (const { record, expectedVersion } of batch.jobs) {
+      if (seen.has(record.id)) throw new StoreConflictError(`Job ${record.id} is written twice in one batch`);
+      seen.add(record.id);
+      const stored = this.jobs.get(record.id)?.version ?? null;
+      if (stored !== expectedVersion) {
+        throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${stored ?? '(none)'}`);
+      }
+    }
+  }
+
+  private write(record: JobRecord): void {
+    const previous = this.jobs.get(record.id);
+    this.jobs.set(record.id, record);
+    if (previous !== undefined) {
+      this.stateCounts[previous.state][previous.priority]!--;
+      if (previous.state === JobState.waiting && record.state !== JobState.waiting) this.unindexWaiter(previous);
+    } else if (record.key !== null) {
+      const tail = this.keyTails.get(record.key);
+      if (tail === undefined || tail < record.id) this.keyTails.set(record.key, record.id);
+    }
+    this.stateCounts[record.state][record.priority]!++;
+    if (record.state === JobState.waiting && previous?.state !== JobState.waiting) {
+      for (const blocker of blockersOf(record)) {
+        let set = this.waiters.get(blocker);
+        if (set === undefined) this.waiters.set(blocker, (set = new Set()));
+        set.add(record.id);
+      }
+    }
+    if (record.rank !== null) {
+      let heap = this.claimIndex.get(record.queue);
+      if (heap === undefined) this.claimIndex.set(record.queue, (heap = new Heap(byOrderThenId)));
+      heap.push({ order: record.rank, id: record.id, version: record.version });
+      heap.prune(this.isLive);
+    }
+    if (record.dueAtMs !== null) this.dueIndex.push({ order: record.dueAtMs, id: record.id, version: record.version });
+  }
+
+  private remove(id: string): void {
+    const previous = this.jobs.get(id);
+    if (previous === undefined) return;
+    this.jobs.delete(id);
+    this.stateCounts[previous.state][previous.priority]!--;
+    if (previous.state === JobState.waiting) this.unindexWaiter(previous);
+    if (previous.key !== null && this.keyTails.get(previous.key) === id) this.keyTails.delete(previous.key);
+    this.stepsByJob.delete(id);
+  }
+
+  private unindexWaiter(record: JobRecord): void {
+    for (const blocker of blockersOf(record)) {
+      const set = this.waiters.get(blocker);
+      if (set === undefined) continue;
+      set.delete(record.id);
+      if (set.size === 0) this.waiters.delete(blocker);
+    }
+  }
+}
+
+function blockersOf(record: JobRecord): string[] {
+  return record.after === null ? [...record.dependsOn] : [...record.dependsOn, record.after];
+}

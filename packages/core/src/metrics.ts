@@ -1,0 +1,113 @@
+import { JobState, PRIORITY_LEVELS } from './job.ts';
+import type { StateCounts } from './store.ts';
+
+/**
+ * A log-bucketed latency histogram: O(1) to record, fixed memory, quantiles
+ * within ~2 % of the true value (16 buckets per power of two).
+ */
+export class Histogram {
+  private readonly buckets = new Map<number, number>();
+  private total = 0;
+  private maxValue = 0;
+
+  record(valueMs: number): void {
+    const v = Math.max(0, valueMs);
+    const bucket = v < 1 ? 0 : Math.floor(Math.log2(v) * 16) + 1;
+    this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + 1);
+    this.total++;
+    if (v > this.maxValue) this.maxValue = v;
+  }
+
+  get count(): number {
+    return this.total;
+  }
+
+  quantile(q: number): number | null {
+    if (this.total === 0) return null;
+    const target = Math.ceil(q * this.total);
+    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
+    let seen = 0;
+    for (const key of keys) {
+      seen += this.buckets.get(key)!;
+      if (seen >= target) return Math.min(this.maxValue, key === 0 ? 0 : 2 ** (key / 16));
+    }
+    return this.maxValue;
+  }
+
+  summary(): LatencySummary {
+    return { count: this.total, p50Ms: this.quantile(0.5), p90Ms: this.quantile(0.9), p99Ms: this.quantile(0.99), maxMs: this.total === 0 ? null : this.maxValue };
+  }
+}
+
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50Ms: number | null;
+  readonly p90Ms: number | null;
+  readonly p99Ms: number | null;
+  readonly maxMs: number | null;
+}
+
+export interface TypeOutcomes {
+  readonly succeeded: number;
+  readonly failed: number;
+  /** succeeded / (succeeded + failed), or null before any outcome. */
+  readonly successRatio: number | null;
+}
+
+export interface MetricsSnapshot {
+  readonly atMs: number;
+  /** Jobs per state, and per priority within each state (index = priority). */
+  readonly depth: Readonly<Record<JobState, { readonly total: number; readonly byPriority: readonly number[] }>>;
+  /** Ready → running, measured since this scheduler started. */
+  readonly waitLatency: LatencySummary;
+  /** Running → finished attempt. */
+  readonly runLatency: LatencySummary;
+  /** Finished jobs by attempts used: `retries[n]` jobs needed n + 1 attempts. */
+  readonly retries: readonly number[];
+  readonly byType: Readonly<Record<string, TypeOutcomes>>;
+  /** Lease expiries seen (stalled jobs recovered). */
+  readonly stalled: number;
+  /** Running jobs whose handler has not heartbeated for `stalledAfterMs`. */
+  readonly silent: readonly string[];
+}
+
+/** The counters the scheduler keeps in memory between snapshots. */
+export class MetricsRecorder {
+  readonly wait = new Histogram();
+  readonly run = new Histogram();
+  readonly retries: number[] = [];
+  readonly byType = new Map<string, { succeeded: number; failed: number }>();
+  stalled = 0;
+
+  finished(type: string, attempts: number, succeeded: boolean): void {
+    const index = Math.max(0, attempts - 1);
+    while (this.retries.length <= index) this.retries.push(0);
+    this.retries[index]!++;
+    let outcome = this.byType.get(type);
+    if (outcome === undefined) this.byType.set(type, (outcome = { succeeded: 0, failed: 0 }));
+    if (succeeded) outcome.succeeded++;
+    else outcome.failed++;
+  }
+
+  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): MetricsSnapshot {
+    const depth = {} as Record<JobState, { total: number; byPriority: readonly number[] }>;
+    for (const state of Object.values(JobState)) {
+      const byPriority = counts[state] ?? new Array<number>(PRIORITY_LEVELS).fill(0);
+      depth[state] = { total: byPriority.reduce((a, b) => a + b, 0), byPriority };
+    }
+    const byType: Record<string, TypeOutcomes> = {};
+    for (const [type, { succeeded, failed }] of this.byType) {
+      byType[type] = { succeeded, failed, successRatio: succeeded + failed === 0 ? null : succeeded / (succeeded + failed) };
+    }
+    return {
+      atMs,
+      depth,
+      waitLatency: this.wait.summary(),
+      runLatency: this.run.summary(),
+      retries: [...this.retries],
+      byType,
+      stalled: this.stalled,
+      silent,
+    };
+  }
+}

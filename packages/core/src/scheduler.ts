@@ -1,0 +1,852 @@
+import type { Clock, TimerHandle } from './clock.ts';
+import type { DependencyResult, JobContext } from './context.ts';
+import { Emitter, EventName, STATE_EVENT, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
+import { IdempotencyConflictError, IllegalTransitionError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
+import { failure, toFailure } from './failure.ts';
+import { assertAcyclic } from './graph.ts';
+import { createIdGenerator } from './ids.ts';
+import { assertJson, canonicalJson, hash53 } from './json.ts';
+import { FailureKind, JobState, isTerminal, type Cause, type Failure, type JobInput, type Json, type JobRecord } from './job.ts';
+import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
+import { resolveInput, resolveOptions, type Handlers, type PayloadOf, type ResolvedInput, type ResolvedOptions, type SchedulerOptions } from './options.ts';
+import type { Random } from './random.ts';
+import { draft, evaluateBlockers, readyPatch, release, terminalPatch, transition, update } from './records.ts';
+import { isEmptyBatch, type IdempotencyRecord, type ListPage, type ListQuery, type Store } from './store.ts';
+import { Tick } from './tick.ts';
+
+export interface SubmitResult {
+  readonly job: JobRecord;
+  /** True when an earlier job with the same idempotency key was returned instead. */
+  readonly deduplicated: boolean;
+}
+
+/** `submit` input for one of the registered handler types. */
+export type SubmitInput<H extends Handlers> = {
+  [T in keyof H & string]: JobInput<T, PayloadOf<H[T]>>;
+}[keyof H & string];
+
+export interface StopOptions {
+  /** Abort running handlers instead of waiting for them; their jobs are recovered after their lease. @default false */
+  readonly abort?: boolean;
+}
+
+interface Attempt {
+  record: JobRecord;
+  readonly controller: AbortController;
+  readonly startedAtMs: number;
+  /** When the attempt times out (its own timeout or the job's deadline, whichever is first). */
+  readonly timeoutAtMs: number | null;
+  readonly timeoutIsDeadline: boolean;
+  lastBeatMs: number;
+  dependencies: readonly DependencyResult[];
+  steps: Map<string, Json> | null;
+  settled: boolean;
+}
+
+type Outcome =
+  | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
+  | { readonly attempt: Attempt; readonly ok: false; readonly failure: Failure; readonly deadline: boolean };
+
+interface SubmitUnit {
+  readonly inputs: readonly ResolvedInput[];
+  readonly ids: readonly string[];
+  /** Input indexes, dependencies first. */
+  readonly order: readonly number[];
+  readonly resolve: (results: SubmitResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Operation {
+  readonly kind: 'cancel' | 'retry';
+  readonly id: string;
+  readonly resolve: (job: JobRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface StepWrite {
+  readonly jobId: string;
+  readonly name: string;
+  readonly result: Json;
+  readonly attempt: number;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** What a tick does once its batch has committed, in order. */
+class Effects {
+  readonly transitions: Array<{ readonly record: JobRecord; readonly from: JobState | null; readonly cause: Cause }> = [];
+  readonly events: SchedulerEvent[] = [];
+  readonly settle: Array<() => void> = [];
+  readonly rejections: Array<(error: unknown) => void> = [];
+  readonly claimed: Attempt[] = [];
+}
+
+const CLAIMED: Cause = { code: 'claimed' };
+const SUBMITTED: Cause = { code: 'submitted' };
+const COMPLETED: Cause = { code: 'completed' };
+
+/**
+ * The scheduler engine. Every change happens in a tick: take what arrived
+ * (submits, handler outcomes, cancels, steps, heartbeats), promote due timers,
+ * claim ready work into free slots, and commit it all as one store batch.
+ * Only after the commit are events emitted, promises settled and handlers
+ * started, so nothing is observed that the store has not kept.
+ */
+export class Scheduler<H extends Handlers = Handlers> {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private readonly handlers: H;
+  private readonly options: ResolvedOptions;
+  private readonly nextId: (nowMs: number) => string;
+  private readonly emitter: Emitter;
+  private readonly metricsRecorder = new MetricsRecorder();
+
+  private status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private pumping: Promise<void> | null = null;
+  private dirty = false;
+  private timer: { readonly handle: TimerHandle; readonly atMs: number } | null = null;
+
+  private units: SubmitUnit[] = [];
+  private outcomes: Outcome[] = [];
+  private operations: Operation[] = [];
+  private stepWrites: StepWrite[] = [];
+  private beats = new Map<string, { progress: Json | undefined }>();
+  private readonly attempts = new Map<string, Attempt>();
+  private readonly running = new Map<string, number>();
+  private readonly terminalWaiters = new Map<string, Array<(job: JobRecord) => void>>();
+
+  constructor(options: SchedulerOptions<H>) {
+    this.options = resolveOptions(options);
+    this.store = options.store;
+    this.clock = options.clock;
+    this.random = options.random;
+    this.handlers = options.handlers;
+    this.nextId = createIdGenerator(options.random);
+    this.emitter = new Emitter((error, event) => this.options.logger.error('event listener threw', { error, event: event.name, jobId: event.jobId }));
+    for (const queue of this.options.queues.keys()) this.running.set(queue, 0);
+  }
+
+  /** Starts processing: recovers timers from the store and claims ready work. */
+  start(): void {
+    if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
+    this.status = 'running';
+    this.kick();
+  }
+
+  /**
+   * Stops claiming work. By default waits for running handlers and commits
+   * their outcomes; with `abort`, aborts them and leaves their jobs to be
+   * recovered after their lease, as after a crash.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.status === 'stopped') return;
+    this.status = 'stopping';
+    if (options.abort === true) {
+      for (const attempt of this.attempts.values()) this.abandon(attempt, new StoppedError());
+    }
+    while (this.attempts.size > 0 || this.pumping !== null || this.pendingWork()) {
+      if (this.pumping !== null) await this.pumping;
+      else if (this.pendingWork()) await this.pump();
+      else await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+    this.status = 'stopped';
+    this.clearTimer();
+    const stopped = new StoppedError();
+    for (const unit of this.units.splice(0)) unit.reject(stopped);
+    for (const op of this.operations.splice(0)) op.reject(stopped);
+  }
+
+  private readonly idleWaiters: Array<() => void> = [];
+
+  /**
+   * Submits one job. Resolves once the job is stored; rejects with a
+   * `ValidationError` (bad input), `IdempotencyConflictError` or
+   * `DependencyCycleError`, having stored nothing.
+   *
+   * @example
+   * const { job } = await scheduler.submit({ type: 'resize', payload: { url }, priority: Priority.high });
+   */
+  submit(input: SubmitInput<H>): Promise<SubmitResult> {
+    return this.submitAll([input]).then((results) => results[0]!);
+  }
+
+  /**
+   * Submits jobs atomically: all are stored or none. Jobs may depend on each
+   * other through `ref`; a cycle is refused with the cycle named.
+   *
+   * @example
+   * await scheduler.submitAll([
+   *   { ref: 'fetch', type: 'fetch', payload: { url } },
+   *   { type: 'index', dependsOn: ['fetch'] },
+   * ]);
+   */
+  submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<SubmitResult[]> {
+    try {
+      if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
+      const unit = this.prepare(inputs as ReadonlyArray<JobInput<string, unknown>>);
+      return new Promise((resolve, reject) => {
+        this.units.push({ ...unit, resolve, reject });
+        this.kick();
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Cancels a job that has not finished; a running handler's signal is aborted. */
+  cancel(id: string): Promise<JobRecord> {
+    return this.operate('cancel', id);
+  }
+
+  /** Sends a failed job (from the dead-letter set) back to run, with a fresh attempt count. */
+  retry(id: string): Promise<JobRecord> {
+    return this.operate('retry', id);
+  }
+
+  get(id: string): Promise<JobRecord | undefined> {
+    return this.store.get(id);
+  }
+
+  list(query: ListQuery = {}): Promise<ListPage> {
+    return this.store.list(query);
+  }
+
+  /** Resolves with the job once it is succeeded, failed or cancelled. */
+  async waitFor(id: string): Promise<JobRecord> {
+    const settled = new Promise<JobRecord>((resolve) => {
+      let list = this.terminalWaiters.get(id);
+      if (list === undefined) this.terminalWaiters.set(id, (list = []));
+      list.push(resolve);
+    });
+    const current = await this.store.get(id);
+    if (current === undefined) {
+      this.terminalWaiters.delete(id);
+      throw new UnknownJobError(id);
+    }
+    if (isTerminal(current.state)) {
+      this.terminalWaiters.delete(id);
+      return current;
+    }
+    return settled;
+  }
+
+  /** Subscribes to one event, or to all with `'*'`. Returns the unsubscribe function. */
+  on<N extends EventName>(name: N, listener: Listener<EventOf<N>>): () => void;
+  on(name: '*', listener: Listener<SchedulerEvent>): () => void;
+  on(name: EventName | '*', listener: Listener<never>): () => void {
+    return this.emitter.on(name, listener as Listener<SchedulerEvent>);
+  }
+
+  async metrics(): Promise<MetricsSnapshot> {
+    const now = this.clock.now();
+    const silent: string[] = [];
+    for (const [id, attempt] of this.attempts) if (now - attempt.lastBeatMs >= this.options.silentAfterMs) silent.push(id);
+    return this.metricsRecorder.snapshot(now, await this.store.counts(), silent);
+  }
+
+  /** Resolves when no tick is in progress or pending. Handlers may still be running. */
+  async whenIdle(): Promise<void> {
+    while (this.pumping !== null) await this.pumping;
+  }
+
+  // ---- input ---------------------------------------------------------------
+
+  private prepare(inputs: ReadonlyArray<JobInput<string, unknown>>): Omit<SubmitUnit, 'resolve' | 'reject'> {
+    if (!Array.isArray(inputs) || inputs.length === 0) {
+      throw new ValidationError('jobs', `Expected \`jobs\` to be a non-empty array, got ${Array.isArray(inputs) ? '[]' : typeof inputs}`);
+    }
+    const now = this.clock.now();
+    const resolved = inputs.map((input, i) => resolveInput(input, this.handlers, this.options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
+    const refs = new Map<string, number>();
+    resolved.forEach((input, i) => {
+      if (input.ref === null) return;
+      if (refs.has(input.ref)) throw new ValidationError(`jobs[${i}].ref`, `\`ref\` ${JSON.stringify(input.ref)} is used twice`);
+      refs.set(input.ref, i);
+    });
+    resolved.forEach((input, i) => {
+      if (input.deadlineAtMs !== null && input.deadlineAtMs <= now) {
+        throw new ValidationError(`jobs[${i}].deadlineAtMs`, `\`deadlineAtMs\` ${input.deadlineAtMs} has already passed (now ${now})`);
+      }
+    });
+    const ids = resolved.map(() => this.nextId(now));
+    const graph = new Map<string, readonly string[]>();
+    resolved.forEach((input, i) => graph.set(input.ref ?? ids[i]!, input.dependsOn));
+    assertAcyclic(graph);
+    // Dependencies first, so a job sees the state its in-batch dependencies start in.
+    const order: number[] = [];
+    const placed = new Set<number>();
+    const place = (i: number, depth: number): void => {
+      if (placed.has(i) || depth > resolved.length) return;
+      for (const dep of resolved[i]!.dependsOn) {
+        const j = refs.get(dep);
+        if (j !== undefined) place(j, depth + 1);
+      }
+      placed.add(i);
+      order.push(i);
+    };
+    resolved.forEach((_, i) => place(i, 0));
+    return { inputs: resolved, ids, order };
+  }
+
+  private operate(kind: Operation['kind'], id: string): Promise<JobRecord> {
+    if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
+    if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
+    return new Promise((resolve, reject) => {
+      this.operations.push({ kind, id, resolve, reject });
+      this.kick();
+    });
+  }
+
+  // ---- the loop ------------------------------------------------------------
+
+  private pendingWork(): boolean {
+    return this.dirty || this.units.length > 0 || this.outcomes.length > 0 || this.operations.length > 0 || this.stepWrites.length > 0;
+  }
+
+  private kick(): void {
+    this.dirty = true;
+    if (this.pumping === null && this.status !== 'idle' && this.status !== 'stopped') void this.pump();
+  }
+
+  private pump(): Promise<void> {
+    if (this.pumping !== null) return this.pumping;
+    const run = async (): Promise<void> => {
+      try {
+        while (this.dirty && this.status !== 'stopped') {
+          this.dirty = false;
+          try {
+            await this.tick();
+          } catch (error) {
+            this.options.logger.error('scheduler tick failed', { error });
+          }
+        }
+      } finally {
+        this.pumping = null;
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+    };
+    this.pumping = run();
+    return this.pumping;
+  }
+
+  private async tick(): Promise<void> {
+    const now = this.clock.now();
+    const tick = new Tick(this.store);
+    const fx = new Effects();
+    const units = this.units;
+    const operations = this.operations;
+    const stepWrites = this.stepWrites;
+    const beats = this.beats;
+    this.units = [];
+    this.operations = [];
+    this.stepWrites = [];
+    this.beats = new Map();
+
+    for (const unit of units) await this.admit(unit, tick, now, fx);
+    this.expireAttempts(now);
+    const outcomes = this.outcomes;
+    this.outcomes = [];
+    for (const outcome of outcomes) await this.settle(outcome, tick, now, fx);
+    for (const op of operations) await this.applyOperation(op, tick, now, fx);
+    for (const step of stepWrites) {
+      tick.putStep({ jobId: step.jobId, name: step.name, result: step.result, attempt: step.attempt, atMs: now });
+      fx.settle.push(step.resolve);
+      fx.rejections.push(step.reject);
+    }
+    this.renew(beats, tick, now, fx);
+    if (this.status === 'running') {
+      await this.promote(tick, now, fx);
+      await this.claim(tick, now, fx);
+    }
+
+    const batch = tick.batch();
+    try {
+      if (!isEmptyBatch(batch)) await this.store.commit(batch);
+    } catch (error) {
+      // Nothing of this tick was kept: claimed handlers never start, and
+      // settled attempts stay `running` in the store until their lease
+      // expires and they are recovered.
+      for (const attempt of fx.claimed) this.dropAttempt(attempt);
+      for (const reject of fx.rejections) reject(error);
+      this.options.logger.error('store commit failed', { error, writes: batch.jobs.length });
+      this.dirty = this.units.length > 0 || this.outcomes.length > 0;
+      await this.arm(now);
+      return;
+    }
+
+    for (const record of tick.written()) {
+      const attempt = this.attempts.get(record.id);
+      if (attempt !== undefined && record.state === JobState.running) attempt.record = record;
+    }
+    this.publish(fx);
+    for (const settle of fx.settle) settle();
+    for (const attempt of fx.claimed) this.begin(attempt);
+    await this.arm(now);
+  }
+
+  /** Sets the one timer to the earliest due time: a job's, a renewal, a timeout. */
+  private async arm(now: number): Promise<void> {
+    if (this.status !== 'running' && this.status !== 'stopping') return;
+    let wake = await this.store.nextDueAtMs();
+    for (const attempt of this.attempts.values()) {
+      const renewAt = attempt.record.dueAtMs === null ? null : attempt.record.dueAtMs - attempt.record.leaseMs / 2;
+      if (renewAt !== null && (wake === null || renewAt < wake)) wake = renewAt;
+      if (attempt.timeoutAtMs !== null && (wake === null || attempt.timeoutAtMs < wake)) wake = attempt.timeoutAtMs;
+    }
+    if (wake === null) return;
+    if (wake <= now) {
+      this.dirty = true;
+      return;
+    }
+    if (this.timer !== null && this.timer.atMs <= wake) return;
+    this.clearTimer();
+    const handle = this.clock.setTimer(() => {
+      this.timer = null;
+      this.kick();
+    }, wake - now);
+    this.timer = { handle, atMs: wake };
+  }
+
+  private clearTimer(): void {
+    if (this.timer === null) return;
+    this.clock.clearTimer(this.timer.handle);
+    this.timer = null;
+  }
+
+  private publish(fx: Effects): void {
+    const listening = this.emitter.hasListeners;
+    for (const { record, from, cause } of fx.transitions) {
+      if (isTerminal(record.state)) {
+        const waiters = this.terminalWaiters.get(record.id);
+        if (waiters !== undefined) {
+          this.terminalWaiters.delete(record.id);
+          for (const resolve of waiters) resolve(record);
+        }
+      }
+      if (!listening) continue;
+      this.emitter.emit({
+        name: STATE_EVENT[record.state],
+        jobId: record.id,
+        type: record.type,
+        queue: record.queue,
+        atMs: record.updatedAtMs,
+        attempt: record.attempt,
+        correlationId: correlationId(record),
+        from,
+        to: record.state,
+        cause,
+        job: record,
+      });
+    }
+    if (listening) for (const event of fx.events) this.emitter.emit(event);
+  }
+
+  private put(tick: Tick, fx: Effects, next: JobRecord, base: JobRecord | null, cause: Cause): void {
+    tick.put(next, base);
+    fx.transitions.push({ record: next, from: base?.state ?? null, cause });
+  }
+
+  // ---- admission -----------------------------------------------------------
+
+  private async admit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects): Promise<void> {
+    const results: SubmitResult[] = new Array(unit.inputs.length);
+    const records: Array<{ record: JobRecord; cause: Cause }> = [];
+    const keys = new Map<string, IdempotencyRecord>();
+    const created = new Map<string, JobRecord>();
+    const deduplicated: SchedulerEvent[] = [];
+    const refs = new Map<string, JobRecord>();
+    const keyTails = new Map<string, JobRecord>();
+    try {
+      for (const i of unit.order) {
+        const input = unit.inputs[i]!;
+        if (input.idempotencyKey !== null) {
+          const fingerprint = hash53(`${input.type}\u0000${canonicalJson(input.payload)}`);
+          const existing = keys.get(input.idempotencyKey) ?? (await tick.idempotency(input.idempotencyKey));
+          const job = existing === undefined || existing.expiresAtMs <= now ? undefined : (created.get(existing.jobId) ?? (await tick.get(existing.jobId)));
+          if (existing !== undefined && job !== undefined) {
+            if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
+            results[i] = { job, deduplicated: true };
+            if (input.ref !== null) refs.set(input.ref, job);
+            deduplicated.push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
+            continue;
+          }
+          keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
+        }
+
+        const dependsOn: string[] = [];
+        const deps: Array<JobRecord | undefined> = [];
+        for (const [d, dep] of input.dependsOn.entries()) {
+          const local = refs.get(dep);
+          const record = local ?? (await tick.get(dep));
+          if (record === undefined) {
+            throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
+          }
+          dependsOn.push(record.id);
+          deps.push(record);
+        }
+        let predecessor: JobRecord | undefined;
+        if (input.key !== null) {
+          predecessor = keyTails.get(input.key) ?? (await tick.lastWithKey(input.key));
+          if (predecessor !== undefined && isTerminal(predecessor.state)) predecessor = undefined;
+        }
+
+        const fresh = draft(unit.ids[i]!, input, dependsOn, predecessor?.id ?? null, now);
+        const verdict = evaluateBlockers(fresh, deps, predecessor);
+        const record =
+          verdict.kind === 'blocked'
+            ? transition(fresh, JobState.waiting, now, SUBMITTED)
+            : verdict.kind === 'doomed'
+              ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
+              : release(fresh, now, this.options.agingStepMs, SUBMITTED);
+        records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
+        created.set(record.id, record);
+        results[i] = { job: record, deduplicated: false };
+        if (input.ref !== null) refs.set(input.ref, record);
+        if (input.key !== null) keyTails.set(input.key, record);
+      }
+    } catch (error) {
+      unit.reject(error);
+      return;
+    }
+    for (const { record, cause } of records) {
+      tick.put(record, null);
+      fx.transitions.push({ record, from: null, cause });
+    }
+    for (const key of keys.values()) tick.putIdempotency(key);
+    fx.events.push(...deduplicated);
+    fx.settle.push(() => unit.resolve(results));
+    fx.rejections.push(unit.reject);
+  }
+
+  // ---- outcomes ------------------------------------------------------------
+
+  private async settle(outcome: Outcome, tick: Tick, now: number, fx: Effects): Promise<void> {
+    const attempt = outcome.attempt;
+    if (this.attempts.get(attempt.record.id) !== attempt) return; // cancelled or lost its lease meanwhile
+    this.dropAttempt(attempt);
+    const base = tick.peek(attempt.record.id) ?? attempt.record;
+    this.metricsRecorder.run.record(now - attempt.startedAtMs);
+
+    if (outcome.ok) {
+      const next = transition(base, JobState.succeeded, now, COMPLETED, terminalPatch(now, { result: outcome.result, error: null }));
+      this.put(tick, fx, next, base, COMPLETED);
+      this.metricsRecorder.finished(next.type, next.attempt, true);
+      const released = await this.releaseDependents(next, tick, now, fx);
+      if (!this.options.keepSucceeded && next.idempotencyKey === null && released === 0) tick.delete(next.id);
+      return;
+    }
+
+    const fault = outcome.failure;
+    if (outcome.deadline || (base.deadlineAtMs !== null && now >= base.deadlineAtMs)) {
+      await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed during attempt ${base.attempt}` }, fault);
+      return;
+    }
+    const decision = this.options.retryPolicy.decide({ job: base, failure: fault, nowMs: now, random: this.random });
+    if (!decision.retry) {
+      await this.fail(base, tick, now, fx, { code: fault.code ?? fault.kind, message: `${decision.reason}: ${fault.message}` }, fault);
+      return;
+    }
+    const runAtMs = now + decision.delayMs;
+    if (base.deadlineAtMs !== null && runAtMs >= base.deadlineAtMs) {
+      await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `the next attempt would start after the deadline ${base.deadlineAtMs}` }, fault);
+      return;
+    }
+    const cause: Cause = { code: 'retry', message: `retry in ${decision.delayMs} ms: ${decision.reason}: ${fault.message}` };
+    const next =
+      decision.delayMs <= 0
+        ? transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), error: fault })
+        : transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs, error: fault });
+    this.put(tick, fx, next, base, cause);
+  }
+
+  private async fail(base: JobRecord, tick: Tick, now: number, fx: Effects, cause: Cause, fault: Failure | null): Promise<void> {
+    const next = transition(base, JobState.failed, now, cause, terminalPatch(now, { error: fault ?? failure(FailureKind.permanent, cause.code, cause.message ?? cause.code) }));
+    this.put(tick, fx, next, base, cause);
+    this.metricsRecorder.finished(next.type, next.attempt, false);
+    await this.releaseDependents(next, tick, now, fx);
+  }
+
+  /**
+   * A job reached a terminal state: its waiters may run now, or fail or be
+   * cancelled by their policy, and so on down the graph. Returns how many
+   * waiters it had.
+   */
+  private async releaseDependents(finished: JobRecord, tick: Tick, now: number, fx: Effects): Promise<number> {
+    const done = [finished];
+    let count = 0;
+    while (done.length > 0) {
+      const job = done.pop()!;
+      const waiters = await tick.waitingOn(job.id);
+      if (job === finished) count = waiters.length;
+      for (const waiter of waiters) {
+        const deps = waiter.dependsOn.length === 0 ? [] : await tick.getMany(waiter.dependsOn);
+        const after = waiter.after === null ? undefined : await tick.get(waiter.after);
+        const verdict = evaluateBlockers(waiter, deps, after);
+        if (verdict.kind === 'blocked') continue;
+        if (verdict.kind === 'clear') {
+          const cause: Cause = { code: 'unblocked', message: `after ${job.id}` };
+          this.put(tick, fx, release(waiter, now, this.options.agingStepMs, cause), waiter, cause);
+          continue;
+        }
+        const next = transition(waiter, verdict.to, now, verdict.cause, terminalPatch(now, verdict.to === JobState.failed ? { error: failure(FailureKind.permanent, verdict.cause.code, verdict.cause.message!) } : {}));
+        this.put(tick, fx, next, waiter, verdict.cause);
+        if (next.state === JobState.failed) this.metricsRecorder.finished(next.type, next.attempt, false);
+        done.push(next);
+      }
+    }
+    return count;
+  }
+
+  private async applyOperation(op: Operation, tick: Tick, now: number, fx: Effects): Promise<void> {
+    const base = await tick.get(op.id);
+    if (base === undefined) {
+      op.reject(new UnknownJobError(op.id));
+      return;
+    }
+    if (op.kind === 'cancel') {
+      if (isTerminal(base.state)) {
+        op.reject(new IllegalTransitionError(base.id, base.state, JobState.cancelled));
+        return;
+      }
+      const attempt = this.attempts.get(base.id);
+      if (attempt !== undefined) this.abandon(attempt, cancelledReason(base.id));
+      const cause: Cause = { code: 'cancelled', message: 'cancelled by request' };
+      const next = transition(base, JobState.cancelled, now, cause, terminalPatch(now));
+      this.put(tick, fx, next, base, cause);
+      await this.releaseDependents(next, tick, now, fx);
+      fx.settle.push(() => op.resolve(next));
+    } else {
+      if (base.state !== JobState.failed) {
+        op.reject(new IllegalTransitionError(base.id, base.state, JobState.ready));
+        return;
+      }
+      const cause: Cause = { code: 'manual-retry', message: 'retried from the dead-letter set' };
+      const next = transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), attempt: 0, finishedAtMs: null });
+      this.put(tick, fx, next, base, cause);
+      fx.settle.push(() => op.resolve(next));
+    }
+    fx.rejections.push(op.reject);
+  }
+
+  // ---- timers --------------------------------------------------------------
+
+  /**
+   * Jobs whose timer is due: deadlines pass, scheduled jobs become ready,
+   * expired leases are recovered.
+   */
+  private async promote(tick: Tick, now: number, fx: Effects): Promise<void> {
+    for (const base of await tick.due(now, this.options.maxBatch)) {
+      if (base.state === JobState.running) {
+        await this.recoverLease(base, tick, now, fx);
+      } else if (base.deadlineAtMs !== null && now >= base.deadlineAtMs) {
+        await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed before the job could start` }, null);
+      } else if (base.state === JobState.scheduled && base.runAtMs !== null && base.runAtMs <= now) {
+        const cause: Cause = { code: 'due' };
+        this.put(tick, fx, transition(base, JobState.ready, now, cause, readyPatch(base, base.runAtMs, this.options.agingStepMs)), base, cause);
+      }
+    }
+  }
+
+  private async recoverLease(base: JobRecord, tick: Tick, now: number, fx: Effects): Promise<void> {
+    if (this.attempts.has(base.id)) {
+      // Our own attempt, renewed late (the process slept): keep the lease.
+      tick.put(update(base, now, { dueAtMs: now + base.leaseMs }), base);
+      return;
+    }
+    const cause: Cause = { code: 'lease-expired', message: `lease expired at ${base.dueAtMs} during attempt ${base.attempt}` };
+    this.metricsRecorder.stalled++;
+    fx.events.push({ name: EventName.stalled, jobId: base.id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), cause });
+    const fault = failure(FailureKind.transient, 'lease-expired', cause.message!);
+    if (base.attempt >= base.retry.maxAttempts) {
+      await this.fail(base, tick, now, fx, cause, fault);
+    } else {
+      this.put(tick, fx, transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), error: fault }), base, cause);
+    }
+  }
+
+  private async claim(tick: Tick, now: number, fx: Effects): Promise<void> {
+    for (const [queue, { concurrency }] of this.options.queues) {
+      let free = concurrency - this.running.get(queue)!;
+      while (free > 0) {
+        const want = Math.min(free, this.options.maxBatch);
+        const candidates = await tick.claimable(queue, want);
+        for (const base of candidates) {
+          if (base.deadlineAtMs !== null && now >= base.deadlineAtMs) {
+            await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed before the job could start` }, null);
+            continue;
+          }
+          const next = transition(base, JobState.running, now, CLAIMED, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
+          this.put(tick, fx, next, base, CLAIMED);
+          this.metricsRecorder.wait.record(now - base.readyAtMs!);
+          const timeoutAt = next.timeoutMs === null ? null : now + next.timeoutMs;
+          const deadlineFirst = next.deadlineAtMs !== null && (timeoutAt === null || next.deadlineAtMs < timeoutAt);
+          const attempt: Attempt = {
+            record: next,
+            controller: new AbortController(),
+            startedAtMs: now,
+            timeoutAtMs: deadlineFirst ? next.deadlineAtMs : timeoutAt,
+            timeoutIsDeadline: deadlineFirst,
+            lastBeatMs: now,
+            dependencies: next.dependsOn.length === 0 ? [] : dependencyResults(await tick.getMany(next.dependsOn), next.dependsOn),
+            steps: null,
+            settled: false,
+          };
+          this.attempts.set(next.id, attempt);
+          this.running.set(queue, this.running.get(queue)! + 1);
+          fx.claimed.push(attempt);
+          free--;
+        }
+        if (candidates.length < want) break;
+      }
+    }
+  }
+
+  /** Attempts past their timeout are aborted and settle as failures now. */
+  private expireAttempts(now: number): void {
+    for (const attempt of this.attempts.values()) {
+      if (attempt.settled || attempt.timeoutAtMs === null || now < attempt.timeoutAtMs) continue;
+      const message = attempt.timeoutIsDeadline
+        ? `deadline ${attempt.record.deadlineAtMs} reached during attempt ${attempt.record.attempt}`
+        : `attempt ${attempt.record.attempt} timed out after ${attempt.record.timeoutMs} ms`;
+      const reason = failure(FailureKind.timeout, attempt.timeoutIsDeadline ? 'deadline-exceeded' : 'timeout', message);
+      attempt.controller.abort(Object.assign(new Error(message), { name: 'TimeoutError', code: reason.code }));
+      attempt.settled = true;
+      this.outcomes.push({ attempt, ok: false, failure: reason, deadline: attempt.timeoutIsDeadline });
+    }
+  }
+
+  /** Persists progress and renews the leases of live attempts before they lapse. */
+  private renew(beats: Map<string, { progress: Json | undefined }>, tick: Tick, now: number, fx: Effects): void {
+    for (const [id, beat] of beats) {
+      const attempt = this.attempts.get(id);
+      if (attempt === undefined || beat.progress === undefined) continue;
+      const base = tick.peek(id) ?? attempt.record;
+      tick.put(update(base, now, { progress: beat.progress, dueAtMs: now + base.leaseMs }), base);
+      fx.events.push({ name: EventName.progress, jobId: id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), progress: beat.progress });
+    }
+    for (const [id, attempt] of this.attempts) {
+      const base = tick.peek(id) ?? attempt.record;
+      if (base.state !== JobState.running || base.dueAtMs === null || base.dueAtMs - now > base.leaseMs / 2) continue;
+      tick.put(update(base, now, { dueAtMs: now + base.leaseMs }), base);
+    }
+  }
+
+  // ---- handlers ------------------------------------------------------------
+
+  private begin(attempt: Attempt): void {
+    const record = attempt.record;
+    const handler = this.handlers[record.type];
+    let result: Promise<unknown>;
+    try {
+      if (handler === undefined) throw new ValidationError('type', `No handler registered for job type ${JSON.stringify(record.type)}`);
+      result = Promise.resolve(handler(record.payload, this.context(attempt)));
+    } catch (error) {
+      result = Promise.reject(error);
+    }
+    result.then(
+      (value) => this.finish(attempt, value, undefined, true),
+      (error: unknown) => this.finish(attempt, undefined, error, false),
+    );
+  }
+
+  private finish(attempt: Attempt, value: unknown, error: unknown, ok: boolean): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    if (ok) {
+      const result = value === undefined ? null : value;
+      try {
+        assertJson(result, 'result');
+        this.outcomes.push({ attempt, ok: true, result });
+      } catch (invalid) {
+        this.outcomes.push({ attempt, ok: false, failure: toFailure(invalid, FailureKind.permanent), deadline: false });
+      }
+    } else {
+      this.outcomes.push({ attempt, ok: false, failure: toFailure(error), deadline: false });
+    }
+    this.kick();
+  }
+
+  private context(attempt: Attempt): JobContext {
+    const record = attempt.record;
+    return {
+      job: record,
+      signal: attempt.controller.signal,
+      attempt: record.attempt,
+      dependencies: attempt.dependencies,
+      progress: (value) => {
+        assertJson(value, 'progress');
+        attempt.lastBeatMs = this.clock.now();
+        this.beats.set(record.id, { progress: value });
+        this.kick();
+      },
+      heartbeat: () => {
+        attempt.lastBeatMs = this.clock.now();
+      },
+      step: async <T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T> => {
+        if (typeof name !== 'string' || name.length === 0) throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
+        if (attempt.steps === null) {
+          attempt.steps = new Map((await this.store.steps(record.id)).map((s) => [s.name, s.result]));
+        }
+        if (attempt.steps.has(name)) return attempt.steps.get(name) as T;
+        const value = await fn();
+        const result = (value === undefined ? null : value) as T;
+        assertJson(result, `step ${name}`);
+        await new Promise<void>((resolve, reject) => {
+          this.stepWrites.push({ jobId: record.id, name, result, attempt: record.attempt, resolve, reject });
+          this.kick();
+        });
+        attempt.steps.set(name, result);
+        return result;
+      },
+    };
+  }
+
+  /** Stops an attempt without an outcome: its late result is ignored. */
+  private abandon(attempt: Attempt, reason: Error): void {
+    attempt.settled = true;
+    attempt.controller.abort(reason);
+    this.dropAttempt(attempt);
+  }
+
+  private dropAttempt(attempt: Attempt): void {
+    if (this.attempts.get(attempt.record.id) !== attempt) return;
+    this.attempts.delete(attempt.record.id);
+    this.running.set(attempt.record.queue, this.running.get(attempt.record.queue)! - 1);
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+function cancelledReason(id: string): Error {
+  return Object.assign(new Error(`job ${id} was cancelled`), { name: 'AbortError', code: 'cancelled' });
+}
+
+function correlationId(record: JobRecord): string {
+  return record.trace === null ? record.id : record.trace.traceparent.slice(3, 35);
+}
+
+function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: readonly string[]): DependencyResult[] {
+  return ids.map((id, i) => {
+    const r = records[i];
+    return r === undefined
+      ? { id, type: '', state: JobState.failed, result: null, error: failure(FailureKind.permanent, 'dependency-missing', `dependency ${id} no longer exists`) }
+      : { id, type: r.type, state: r.state, result: r.result, error: r.error };
+  });
+}
+
+/**
+ * Creates a scheduler. Call `start()` to begin processing.
+ *
+ * @example
+ * const scheduler = createScheduler({
+ *   store: new MemoryStore(),
+ *   clock, random,
+ *   handlers: { greet: async (payload: { name: string }) => `hello ${payload.name}` },
+ * });
+ * scheduler.start();
+ * const { job } = await scheduler.submit({ type: 'greet', payload: { name: 'Ada' } });
+ */
+export function createScheduler<H extends Handlers>(options: SchedulerOptions<H>): Scheduler<H> {
+  return new Scheduler(options);
+}
+

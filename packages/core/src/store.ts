@@ -1,0 +1,108 @@
+import type { Json, JobRecord, JobState } from './job.ts';
+
+/**
+ * The storage contract every runtime implements (memory, IndexedDB, SQLite).
+ *
+ * One writer: a store belongs to one running scheduler at a time (the leader
+ * tab's worker, the Durable Object). Reads are plain queries; all writes of
+ * one scheduler tick arrive as one `StoreBatch` and must commit atomically,
+ * all or nothing. Each job write names the version it expects to replace, so
+ * a store refuses a stale write (`StoreConflictError`) instead of losing an
+ * update.
+ *
+ * Indexes a store needs (all served by an ordered index in SQLite/IndexedDB):
+ * - claim order: `(queue, rank, id)` over jobs whose `rank` is not null;
+ * - timers: `(dueAtMs, id)` over jobs whose `dueAtMs` is not null;
+ * - `(blocker)` over waiting jobs' `dependsOn` and `after`;
+ * - `(key, id)` for the ordering-key tail;
+ * - `(state, id)` and `(queue, id)` for listing.
+ */
+export interface Store {
+  get(id: string): Promise<JobRecord | undefined>;
+  getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>>;
+  /** Ready jobs of `queue` in claim order `(rank, id)`, at most `limit`. */
+  claimable(queue: string, limit: number): Promise<readonly JobRecord[]>;
+  /** Jobs whose `dueAtMs <= nowMs`, earliest first, at most `limit`. */
+  due(nowMs: number, limit: number): Promise<readonly JobRecord[]>;
+  /** The earliest `dueAtMs` of any job, or `null`. */
+  nextDueAtMs(): Promise<number | null>;
+  /** Waiting jobs that list `id` in `dependsOn` or as `after`. */
+  waitingOn(id: string): Promise<readonly JobRecord[]>;
+  /** The job with the greatest id among those with ordering key `key`. */
+  lastWithKey(key: string): Promise<JobRecord | undefined>;
+  idempotency(key: string): Promise<IdempotencyRecord | undefined>;
+  steps(jobId: string): Promise<readonly StepRecord[]>;
+  list(query: ListQuery): Promise<ListPage>;
+  /** Job counts by state and priority. */
+  counts(): Promise<StateCounts>;
+  /** Small named values: breaker state, budgets. */
+  getMeta(name: string): Promise<Json | undefined>;
+  commit(batch: StoreBatch): Promise<void>;
+}
+
+export interface IdempotencyRecord {
+  readonly key: string;
+  readonly jobId: string;
+  /** Hash of the job's type and canonical payload. */
+  readonly fingerprint: string;
+  readonly expiresAtMs: number;
+}
+
+export interface StepRecord {
+  readonly jobId: string;
+  readonly name: string;
+  readonly result: Json;
+  readonly attempt: number;
+  readonly atMs: number;
+}
+
+export interface JobWrite {
+  readonly record: JobRecord;
+  /** The stored version this write replaces; `null` to insert a new job. */
+  readonly expectedVersion: number | null;
+}
+
+export interface StoreBatch {
+  readonly jobs: readonly JobWrite[];
+  /** Jobs to remove (retention); their steps go with them. */
+  readonly deletes: readonly string[];
+  readonly idempotency: readonly IdempotencyRecord[];
+  /** Idempotency keys to remove (expired). */
+  readonly idempotencyDeletes: readonly string[];
+  readonly steps: readonly StepRecord[];
+  readonly meta: ReadonlyArray<{ readonly name: string; readonly value: Json }>;
+}
+
+export interface ListQuery {
+  readonly state?: JobState;
+  readonly queue?: string;
+  readonly type?: string;
+  /** Return jobs with ids greater than this (the previous page's `cursor`). */
+  readonly cursor?: string;
+  /** @default 100 */
+  readonly limit?: number;
+}
+
+export interface ListPage {
+  readonly jobs: readonly JobRecord[];
+  /** Pass back to get the next page; `null` on the last. */
+  readonly cursor: string | null;
+}
+
+/** `counts[state][priority]` */
+export type StateCounts = Readonly<Record<JobState, readonly number[]>>;
+
+export function emptyBatch(): StoreBatch {
+  return { jobs: [], deletes: [], idempotency: [], idempotencyDeletes: [], steps: [], meta: [] };
+}
+
+export function isEmptyBatch(b: StoreBatch): boolean {
+  return (
+    b.jobs.length === 0 &&
+    b.deletes.length === 0 &&
+    b.idempotency.length === 0 &&
+    b.idempotencyDeletes.length === 0 &&
+    b.steps.length === 0 &&
+    b.meta.length === 0
+  );
+}

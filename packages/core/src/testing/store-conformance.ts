@@ -1,0 +1,220 @@
+import { StoreConflictError } from '../errors.ts';
+import { JobState, type JobRecord } from '../job.ts';
+import { emptyBatch, type Store, type StoreBatch } from '../store.ts';
+import { deepEqual, equal, ok, rejects } from './assert.ts';
+import type { ConformanceCase, StoreHarness } from './harness.ts';
+
+let serial = 0;
+
+/** A valid record with overrides, for contract tests that bypass the scheduler. */
+export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
+  serial++;
+  return {
+    id: `01JOB${String(serial).padStart(8, '0')}`,
+    type: 'noop',
+    queue: 'default',
+    payload: { n: serial, nested: { list: [1, 'two', null, true] } },
+    priority: 2,
+    key: null,
+    idempotencyKey: null,
+    dependsOn: [],
+    after: null,
+    onDependencyFailure: 'fail',
+    retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1000 } },
+    timeoutMs: null,
+    deadlineAtMs: null,
+    runAtMs: null,
+    leaseMs: 30_000,
+    resource: null,
+    trace: null,
+    tags: [],
+    state: JobState.ready,
+    version: 1,
+    attempt: 0,
+    createdAtMs: 1000,
+    updatedAtMs: 1000,
+    readyAtMs: 1000,
+    rank: 1000,
+    dueAtMs: null,
+    startedAtMs: null,
+    finishedAtMs: null,
+    result: null,
+    error: null,
+    progress: null,
+    history: [{ from: null, to: JobState.ready, atMs: 1000, attempt: 0, cause: { code: 'submitted' } }],
+    ...overrides,
+  };
+}
+
+function batch(parts: Partial<StoreBatch>): StoreBatch {
+  return { ...emptyBatch(), ...parts };
+}
+
+function insert(...records: JobRecord[]): StoreBatch {
+  return batch({ jobs: records.map((record) => ({ record, expectedVersion: null })) });
+}
+
+function bump(record: JobRecord, patch: Partial<JobRecord>): { record: JobRecord; expectedVersion: number } {
+  return { record: { ...record, ...patch, version: record.version + 1 }, expectedVersion: record.version };
+}
+
+/**
+ * The `Store` contract, checked directly: atomic batches, version checks,
+ * and every index the scheduler relies on.
+ */
+export function storeConformance(harness: StoreHarness): ConformanceCase[] {
+  const withStore = (name: string, fn: (store: Store) => Promise<void>): ConformanceCase => ({
+    name,
+    run: async () => {
+      const store = await harness.open();
+      try {
+        await fn(store);
+      } finally {
+        await harness.close?.(store);
+      }
+    },
+  });
+
+  return [
+    withStore('stores records and returns them unchanged', async (store) => {
+      const a = sampleRecord({ trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, tags: ['x', 'y'], result: { deep: [{ a: 1 }] } });
+      const b = sampleRecord();
+      await store.commit(insert(a, b));
+      deepEqual(await store.get(a.id), a, 'get returns the stored record');
+      deepEqual(await store.getMany([b.id, 'missing', a.id]), [b, undefined, a], 'getMany keeps order and marks missing ids');
+      equal(await store.get('missing'), undefined, 'get of an unknown id');
+    }),
+
+    withStore('refuses a stale write and applies nothing of its batch', async (store) => {
+      const a = sampleRecord();
+      const b = sampleRecord();
+      await store.commit(insert(a));
+      const fresh = sampleRecord();
+      const error = await rejects(store.commit(batch({ jobs: [{ record: fresh, expectedVersion: null }, { ...bump(a, { state: JobState.running }), expectedVersion: 7 }] })), 'store-conflict', 'stale version');
+      ok(error instanceof StoreConflictError || (error as { code?: string }).code === 'store-conflict', 'a StoreConflictError');
+      equal(await store.get(fresh.id), undefined, 'the insert in the refused batch was not applied');
+      deepEqual(await store.get(a.id), a, 'the record is unchanged');
+      await rejects(store.commit(insert(a)), 'store-conflict', 'inserting an existing id');
+      await store.commit(batch({ jobs: [bump(a, { priority: 3 })], idempotency: [{ key: 'k', jobId: b.id, fingerprint: 'f', expiresAtMs: 5 }] }));
+      equal((await store.get(a.id))?.version, 2, 'a write with the right version applies');
+    }),
+
+    withStore('serves ready jobs per queue in (rank, id) order', async (store) => {
+      const late = sampleRecord({ rank: 500 });
+      const early = sampleRecord({ rank: -100 });
+      const tieA = sampleRecord({ rank: 200 });
+      const tieB = sampleRecord({ rank: 200 });
+      const other = sampleRecord({ rank: -1000, queue: 'other' });
+      const notReady = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 10 });
+      await store.commit(insert(late, tieB, other, early, tieA, notReady));
+      deepEqual((await store.claimable('default', 10)).map((r) => r.id), [early.id, tieA.id, tieB.id, late.id], 'claim order');
+      deepEqual((await store.claimable('default', 2)).map((r) => r.id), [early.id, tieA.id], 'limit');
+      deepEqual((await store.claimable('other', 10)).map((r) => r.id), [other.id], 'queues are separate');
+      deepEqual(await store.claimable('none', 10), [], 'unknown queue');
+      await store.commit(batch({ jobs: [bump(early, { state: JobState.running, rank: null, dueAtMs: 99 })] }));
+      deepEqual((await store.claimable('default', 1)).map((r) => r.id), [tieA.id], 'a claimed job leaves the claim order');
+    }),
+
+    withStore('serves due timers earliest first', async (store) => {
+      const a = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 300 });
+      const b = sampleRecord({ state: JobState.running, rank: null, dueAtMs: 100 });
+      const c = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 900 });
+      await store.commit(insert(a, b, c, sampleRecord()));
+      equal(await store.nextDueAtMs(), 100, 'nextDueAtMs is the earliest');
+      deepEqual((await store.due(300, 10)).map((r) => r.id), [b.id, a.id], 'due up to now, in order');
+      deepEqual((await store.due(1000, 1)).map((r) => r.id), [b.id], 'limit');
+      await store.commit(batch({ jobs: [bump(b, { state: JobState.succeeded, dueAtMs: null })] }));
+      equal(await store.nextDueAtMs(), 300, 'a cleared timer leaves the index');
+      await store.commit(batch({ jobs: [bump(a, { state: JobState.ready, dueAtMs: null, rank: 300 }), bump(c, { state: JobState.ready, dueAtMs: null, rank: 900 })] }));
+      equal(await store.nextDueAtMs(), null, 'no timers left');
+    }),
+
+    withStore('finds waiting jobs by what they wait on', async (store) => {
+      const dep = sampleRecord();
+      const prev = sampleRecord({ key: 'k' });
+      const w1 = sampleRecord({ state: JobState.waiting, rank: null, dependsOn: [dep.id] });
+      const w2 = sampleRecord({ state: JobState.waiting, rank: null, key: 'k', after: prev.id, dependsOn: [dep.id] });
+      await store.commit(insert(dep, prev, w1, w2));
+      deepEqual((await store.waitingOn(dep.id)).map((r) => r.id).sort(), [w1.id, w2.id].sort(), 'by dependsOn');
+      deepEqual((await store.waitingOn(prev.id)).map((r) => r.id), [w2.id], 'by after');
+      await store.commit(batch({ jobs: [bump(w1, { state: JobState.ready, rank: 5 })] }));
+      deepEqual((await store.waitingOn(dep.id)).map((r) => r.id), [w2.id], 'a job that left waiting is not returned');
+    }),
+
+    withStore('finds the last job of an ordering key', async (store) => {
+      const a = sampleRecord({ key: 'user-1' });
+      const b = sampleRecord({ key: 'user-1' });
+      const c = sampleRecord({ key: 'user-2' });
+      await store.commit(insert(a, b, c));
+      equal((await store.lastWithKey('user-1'))?.id, b.id, 'the greatest id');
+      equal(await store.lastWithKey('nobody'), undefined, 'unknown key');
+    }),
+
+    withStore('keeps idempotency keys, steps and meta', async (store) => {
+      const job = sampleRecord();
+      await store.commit(
+        batch({
+          jobs: [{ record: job, expectedVersion: null }],
+          idempotency: [{ key: 'order-1', jobId: job.id, fingerprint: 'abc', expiresAtMs: 5000 }],
+          steps: [
+            { jobId: job.id, name: 'charge', result: { id: 'ch_1' }, attempt: 1, atMs: 10 },
+            { jobId: job.id, name: 'email', result: null, attempt: 1, atMs: 11 },
+          ],
+          meta: [{ name: 'breaker:api', value: { state: 'open', until: 99 } }],
+        }),
+      );
+      deepEqual(await store.idempotency('order-1'), { key: 'order-1', jobId: job.id, fingerprint: 'abc', expiresAtMs: 5000 }, 'idempotency record');
+      deepEqual((await store.steps(job.id)).map((s) => [s.name, s.result]).sort(), [['charge', { id: 'ch_1' }], ['email', null]], 'steps');
+      deepEqual(await store.getMeta('breaker:api'), { state: 'open', until: 99 }, 'meta');
+      equal(await store.getMeta('nothing'), undefined, 'unknown meta');
+      await store.commit(batch({ idempotencyDeletes: ['order-1'], deletes: [job.id] }));
+      equal(await store.idempotency('order-1'), undefined, 'idempotency key deleted');
+      equal(await store.get(job.id), undefined, 'job deleted');
+      deepEqual(await store.steps(job.id), [], 'its steps went with it');
+    }),
+
+    withStore('lists with filters and cursor pagination', async (store) => {
+      const records = Array.from({ length: 7 }, (_, i) => sampleRecord({ type: i % 2 === 0 ? 'even' : 'odd', queue: i < 5 ? 'default' : 'other', state: i === 3 ? JobState.failed : JobState.ready, rank: i === 3 ? null : i }));
+      await store.commit(insert(...records));
+      const page1 = await store.list({ limit: 3 });
+      deepEqual(page1.jobs.map((r) => r.id), records.slice(0, 3).map((r) => r.id), 'first page in id order');
+      ok(page1.cursor !== null, 'a cursor for the next page');
+      const page2 = await store.list({ limit: 3, cursor: page1.cursor });
+      const page3 = await store.list({ limit: 3, cursor: page2.cursor! });
+      deepEqual([...page2.jobs, ...page3.jobs].map((r) => r.id), records.slice(3).map((r) => r.id), 'later pages');
+      equal(page3.cursor, null, 'no cursor after the last page');
+      deepEqual((await store.list({ type: 'odd' })).jobs.map((r) => r.id), [records[1]!.id, records[3]!.id, records[5]!.id], 'by type');
+      deepEqual((await store.list({ state: JobState.failed })).jobs.map((r) => r.id), [records[3]!.id], 'by state');
+      deepEqual((await store.list({ queue: 'other', type: 'even' })).jobs.map((r) => r.id), [records[6]!.id], 'by queue and type');
+    }),
+
+    withStore('counts jobs by state and priority', async (store) => {
+      const a = sampleRecord({ priority: 0 });
+      await store.commit(insert(a, sampleRecord({ priority: 4 }), sampleRecord({ priority: 4, state: JobState.failed, rank: null })));
+      await store.commit(batch({ jobs: [bump(a, { state: JobState.running, rank: null, dueAtMs: 5 })] }));
+      const counts = await store.counts();
+      deepEqual(counts.ready, [0, 0, 0, 0, 1], 'ready by priority');
+      deepEqual(counts.running, [1, 0, 0, 0, 0], 'running by priority');
+      deepEqual(counts.failed, [0, 0, 0, 0, 1], 'failed by priority');
+      deepEqual(counts.succeeded, [0, 0, 0, 0, 0], 'no succeeded');
+    }),
+
+    {
+      name: 'keeps everything across a reopen',
+      run: async () => {
+        const first = await harness.open();
+        const a = sampleRecord({ state: JobState.running, rank: null, dueAtMs: 42 });
+        await first.commit(batch({ jobs: [{ record: a, expectedVersion: null }], steps: [{ jobId: a.id, name: 's', result: 1, attempt: 1, atMs: 1 }] }));
+        const second = await harness.reopen(first);
+        if (second !== first) await harness.close?.(first);
+        try {
+          deepEqual(await second.get(a.id), a, 'the record');
+          equal(await second.nextDueAtMs(), 42, 'its timer');
+          equal((await second.steps(a.id)).length, 1, 'its steps');
+        } finally {
+          await harness.close?.(second);
+        }
+      },
+    },
+  ];
+}

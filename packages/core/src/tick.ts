@@ -1,0 +1,174 @@
+import type { JobRecord } from './job.ts';
+import type { IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
+
+const byRank = (a: JobRecord, b: JobRecord): number => a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byDue = (a: JobRecord, b: JobRecord): number => a.dueAtMs! - b.dueAtMs! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * One scheduler tick's view of the store: reads see the tick's own writes
+ * (an overlay), and every write of the tick leaves as one `StoreBatch`. A
+ * record written several times in a tick becomes one write that expects the
+ * version the store had.
+ */
+export class Tick {
+  private readonly store: Store;
+  private readonly overlay = new Map<string, JobRecord>();
+  /** Stored version each overlaid record replaces (`null`: inserted this tick). */
+  private readonly baseVersion = new Map<string, number | null>();
+  private readonly keyTails = new Map<string, JobRecord>();
+  private readonly idempotencyPuts = new Map<string, IdempotencyRecord>();
+  private readonly idempotencyDeletes = new Set<string>();
+  private readonly stepPuts: StepRecord[] = [];
+  private readonly deletes = new Set<string>();
+  private updates = 0;
+
+  constructor(store: Store) {
+    this.store = store;
+  }
+
+  get size(): number {
+    return this.overlay.size + this.stepPuts.length + this.deletes.size + this.idempotencyPuts.size + this.idempotencyDeletes.size;
+  }
+
+  /** Records written this tick, in write order. */
+  written(): IterableIterator<JobRecord> {
+    return this.overlay.values();
+  }
+
+  /** This tick's version of a record, if it wrote one. */
+  peek(id: string): JobRecord | undefined {
+    return this.overlay.get(id);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    if (this.deletes.has(id)) return undefined;
+    return this.overlay.get(id) ?? (await this.store.get(id));
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>> {
+    const missing = ids.filter((id) => !this.overlay.has(id));
+    const fetched = missing.length === 0 ? [] : await this.store.getMany(missing);
+    const byId = new Map<string, JobRecord | undefined>();
+    missing.forEach((id, i) => byId.set(id, fetched[i]));
+    return ids.map((id) => (this.deletes.has(id) ? undefined : (this.overlay.get(id) ?? byId.get(id))));
+  }
+
+  /** `record` replaces `base` (the version this tick read, or `null` for a new job). */
+  put(record: JobRecord, base: JobRecord | null): void {
+    if (!this.baseVersion.has(record.id)) {
+      const stored = base === null ? null : base.version;
+      this.baseVersion.set(record.id, stored);
+      if (stored !== null) this.updates++;
+    }
+    this.overlay.set(record.id, record);
+    if (base === null && record.key !== null) this.keyTails.set(record.key, record);
+  }
+
+  delete(id: string): void {
+    this.deletes.add(id);
+  }
+
+  async claimable(queue: string, limit: number): Promise<JobRecord[]> {
+    if (limit <= 0) return [];
+    const stored = await this.store.claimable(queue, limit + this.updates);
+    const local: JobRecord[] = [];
+    for (const record of this.overlay.values()) if (record.rank !== null && record.queue === queue) local.push(record);
+    return this.merge(stored, local, limit, byRank, (r) => r.rank !== null && r.queue === queue);
+  }
+
+  async due(nowMs: number, limit: number): Promise<JobRecord[]> {
+    const stored = await this.store.due(nowMs, limit + this.updates);
+    const local: JobRecord[] = [];
+    for (const record of this.overlay.values()) if (record.dueAtMs !== null && record.dueAtMs <= nowMs) local.push(record);
+    return this.merge(stored, local, limit, byDue, (r) => r.dueAtMs !== null && r.dueAtMs <= nowMs);
+  }
+
+  async waitingOn(id: string): Promise<JobRecord[]> {
+    const stored = await this.store.waitingOn(id);
+    const out: JobRecord[] = [];
+    const seen = new Set<string>();
+    for (const record of stored) {
+      seen.add(record.id);
+      const current = this.overlay.get(record.id) ?? record;
+      if (current.state === 'waiting' && !this.deletes.has(record.id)) out.push(current);
+    }
+    for (const record of this.overlay.values()) {
+      if (seen.has(record.id) || record.state !== 'waiting') continue;
+      if (record.after === id || record.dependsOn.includes(id)) out.push(record);
+    }
+    return out;
+  }
+
+  async lastWithKey(key: string): Promise<JobRecord | undefined> {
+    const local = this.keyTails.get(key);
+    if (local !== undefined) return this.overlay.get(local.id);
+    const stored = await this.store.lastWithKey(key);
+    return stored === undefined ? undefined : (this.overlay.get(stored.id) ?? stored);
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    if (this.idempotencyDeletes.has(key)) return undefined;
+    return this.idempotencyPuts.get(key) ?? (await this.store.idempotency(key));
+  }
+
+  putIdempotency(record: IdempotencyRecord): void {
+    this.idempotencyDeletes.delete(record.key);
+    this.idempotencyPuts.set(record.key, record);
+  }
+
+  putStep(step: StepRecord): void {
+    this.stepPuts.push(step);
+  }
+
+  batch(): StoreBatch {
+    const jobs: JobWrite[] = [];
+    for (const [id, record] of this.overlay) {
+      if (!this.deletes.has(id)) jobs.push({ record, expectedVersion: this.baseVersion.get(id)! });
+    }
+    // A job inserted and deleted in the same tick never reaches the store.
+    const deletes = [...this.deletes].filter((id) => this.baseVersion.get(id) !== null);
+    return {
+      jobs,
+      deletes,
+      idempotency: [...this.idempotencyPuts.values()],
+      idempotencyDeletes: [...this.idempotencyDeletes],
+      steps: this.stepPuts,
+      meta: [],
+    };
+  }
+
+  /** Store rows overlaid by this tick's versions, plus this tick's own, best `limit` in order. */
+  private merge(
+    stored: readonly JobRecord[],
+    local: JobRecord[],
+    limit: number,
+    order: (a: JobRecord, b: JobRecord) => number,
+    qualifies: (r: JobRecord) => boolean,
+  ): JobRecord[] {
+    const out: JobRecord[] = [];
+    for (const record of stored) {
+      if (this.overlay.has(record.id) || this.deletes.has(record.id)) continue; // `local` has its current version
+      out.push(record);
+    }
+    for (const record of local) if (qualifies(record) && !this.deletes.has(record.id)) out.push(record);
+    if (out.length <= limit && local.length === 0) return out;
+    return smallest(out, limit, order);
+  }
+}
+
+/** The `k` smallest by `order`, sorted; linear for small `k`. */
+function smallest<T>(items: T[], k: number, order: (a: T, b: T) => number): T[] {
+  if (items.length <= k || k > 64) return items.sort(order).slice(0, k);
+  const best: T[] = [];
+  for (const item of items) {
+    if (best.length === k && order(item, best[k - 1]!) >= 0) continue;
+    let i = best.length < k ? best.length : k - 1;
+    if (best.length < k) best.push(item);
+    while (i > 0 && order(item, best[i - 1]!) < 0) {
+      best[i] = best[i - 1]!;
+      i--;
+    }
+    best[i] = item;
+  }
+  return best;
+}

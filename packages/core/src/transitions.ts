@@ -1,0 +1,27 @@
+import { IllegalTransitionError } from './errors.ts';
+import { JobState } from './job.ts';
+
+/**
+ * The one place that decides which transitions are legal. `null` is the
+ * state before a job exists.
+ */
+const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
+  new: [JobState.waiting, JobState.scheduled, JobState.ready],
+  waiting: [JobState.ready, JobState.scheduled, JobState.failed, JobState.cancelled],
+  scheduled: [JobState.ready, JobState.failed, JobState.cancelled],
+  ready: [JobState.running, JobState.failed, JobState.cancelled],
+  // running → ready: the lease expired, or the job was preempted.
+  running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready],
+  succeeded: [],
+  // failed → ready/scheduled: a manual retry from the dead-letter set.
+  failed: [JobState.ready, JobState.scheduled],
+  cancelled: [],
+};
+
+export function isLegalTransition(from: JobState | null, to: JobState): boolean {
+  return LEGAL[from ?? 'new'].includes(to);
+}
+
+export function assertTransition(jobId: string, from: JobState | null, to: JobState): void {
+  if (!isLegalTransition(from, to)) throw new IllegalTransitionError(jobId, from ?? '(new)', to);
+}
