@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const CORE = new URL('../packages/core/src/', import.meta.url).pathname;
+// Calls of the globals, not properties of the same name (`host.setTimeout(...)` is injected).
+const AMBIENT = /(?<![.\w])(Date\.now|new Date\(\)|Math\.random|performance\.now|setTimeout\(|setInterval\(|setImmediate\(|queueMicrotask\(|fetch\(|indexedDB|localStorage|process\.|globalThis|window\.|self\.|crypto\.)/;
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+  );
+}
+
+describe('packages/core', () => {
+  it('uses no ambient time, randomness or I/O', () => {
+    const offenders: string[] = [];
+    for (const file of sources(CORE)) {
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
+          if (AMBIENT.test(code)) offenders.push(`${file.slice(CORE.length)}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('imports nothing from outside the package', () => {
+    const imports = sources(CORE).flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/^(?:import|export) [^;]*? from '([^']+)'/gm)].map((m) => m[1]!));
+    expect(imports.filter((spec) => !spec.startsWith('.'))).toEqual([]);
+  });
+});
