@@ -17,7 +17,9 @@ export const EventName = {
 } as const;
 export type EventName = (typeof EventName)[keyof typeof EventName];
 
-export const STATE_EVENT: Readonly<Record<JobState, EventName>> = {
+export type TransitionEventName = `job.${JobState}`;
+
+export const STATE_EVENT: Readonly<Record<JobState, TransitionEventName>> = {
   waiting: EventName.waiting,
   scheduled: EventName.scheduled,
   ready: EventName.ready,
@@ -38,7 +40,7 @@ interface EventBase {
 }
 
 export interface TransitionEvent extends EventBase {
-  readonly name: (typeof STATE_EVENT)[JobState];
+  readonly name: TransitionEventName;
   readonly from: JobState | null;
   readonly to: JobState;
   readonly cause: Cause;

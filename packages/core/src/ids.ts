@@ -1,18 +1,13 @@
 import type { Random } from './random.ts';
 
-const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford base32: sorts like the numbers it encodes
+const ALPHABET = '0123456789abcdefghijklmnopqrstuv'; // base32hex: sorts like the numbers it encodes
 
 function encode(value: number, length: number): string {
-  let out = '';
-  for (let i = 0; i < length; i++) {
-    out = ALPHABET[value % 32]! + out;
-    value = Math.floor(value / 32);
-  }
-  return out;
+  return value.toString(32).padStart(length, '0');
 }
 
 /**
- * Time-sortable ids, ULID-shaped: 10 characters of milliseconds, 8 of a
+ * Time-sortable ids, ULID-shaped (in base32hex): 10 characters of milliseconds, 8 of a
  * per-generator random node id, 8 of a counter. Ids from one generator are
  * strictly increasing even when the clock stands still or steps back.
  */
@@ -28,6 +23,8 @@ export function createIdGenerator(random: Random): (nowMs: number) => string {
       lastTime = encode(nowMs, 10);
     }
     counter++;
-    return lastTime + node + encode(counter, 8);
+    const tail = counter.toString(32);
+    // base32hex digits sort like Crockford's: fixed width keeps the order
+    return lastTime + node + (tail.length >= 8 ? tail : '00000000'.slice(tail.length) + tail);
   };
 }

@@ -159,7 +159,6 @@ export class MemoryStore implements Store {
       let heap = this.claimIndex.get(record.queue);
       if (heap === undefined) this.claimIndex.set(record.queue, (heap = new Heap(byOrderThenId)));
       heap.push({ order: record.rank, id: record.id, version: record.version });
-      heap.prune(this.isLive);
     }
     if (record.dueAtMs !== null) this.dueIndex.push({ order: record.dueAtMs, id: record.id, version: record.version });
   }

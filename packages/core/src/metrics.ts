@@ -6,14 +6,15 @@ import type { StateCounts } from './store.ts';
  * within ~2 % of the true value (16 buckets per power of two).
  */
 export class Histogram {
-  private readonly buckets = new Map<number, number>();
+  private readonly buckets: number[] = [];
   private total = 0;
   private maxValue = 0;
 
   record(valueMs: number): void {
     const v = Math.max(0, valueMs);
     const bucket = v < 1 ? 0 : Math.floor(Math.log2(v) * 16) + 1;
-    this.buckets.set(bucket, (this.buckets.get(bucket) ?? 0) + 1);
+    while (this.buckets.length <= bucket) this.buckets.push(0);
+    this.buckets[bucket]!++;
     this.total++;
     if (v > this.maxValue) this.maxValue = v;
   }
@@ -25,10 +26,9 @@ export class Histogram {
   quantile(q: number): number | null {
     if (this.total === 0) return null;
     const target = Math.ceil(q * this.total);
-    const keys = [...this.buckets.keys()].sort((a, b) => a - b);
     let seen = 0;
-    for (const key of keys) {
-      seen += this.buckets.get(key)!;
+    for (let key = 0; key < this.buckets.length; key++) {
+      seen += this.buckets[key]!;
       if (seen >= target) return Math.min(this.maxValue, key === 0 ? 0 : 2 ** (key / 16));
     }
     return this.maxValue;

@@ -13,16 +13,59 @@ export type RecordPatch = Partial<Mutable<Omit<JobRecord, 'id' | 'state' | 'vers
 export function transition(record: JobRecord, to: JobState, nowMs: number, cause: Cause, patch: RecordPatch = {}): JobRecord {
   assertTransition(record.id, record.state, to);
   const attempt = patch.attempt ?? record.attempt;
-  const next: JobRecord = {
-    ...record,
-    ...patch,
-    state: to,
-    version: record.version + 1,
-    updatedAtMs: nowMs,
-    history: [...record.history, { from: record.state, to, atMs: nowMs, attempt, cause }],
-  };
-  return { ...next, dueAtMs: timerOf(next) };
+  const history = record.history.slice();
+  history.push({ from: record.state, to, atMs: nowMs, attempt, cause });
+  const next = rebuild(record, patch) as Mutable<JobRecord>;
+  next.state = to;
+  next.version = record.version + 1;
+  next.updatedAtMs = nowMs;
+  next.history = history;
+  next.dueAtMs = timerOf(next);
+  return next;
 }
+
+/**
+ * `r` with `c`'s fields replaced. Spelled out field by field, so every
+ * record has the same shape (one hidden class): a spread with patches of
+ * varying keys makes records polymorphic and every access to them slower.
+ */
+function rebuild(r: JobRecord, c: Partial<JobRecord>): JobRecord {
+  return {
+    id: c.id === undefined ? r.id : c.id,
+    type: c.type === undefined ? r.type : c.type,
+    queue: c.queue === undefined ? r.queue : c.queue,
+    payload: c.payload === undefined ? r.payload : c.payload,
+    priority: c.priority === undefined ? r.priority : c.priority,
+    key: c.key === undefined ? r.key : c.key,
+    idempotencyKey: c.idempotencyKey === undefined ? r.idempotencyKey : c.idempotencyKey,
+    dependsOn: c.dependsOn === undefined ? r.dependsOn : c.dependsOn,
+    after: c.after === undefined ? r.after : c.after,
+    onDependencyFailure: c.onDependencyFailure === undefined ? r.onDependencyFailure : c.onDependencyFailure,
+    retry: c.retry === undefined ? r.retry : c.retry,
+    timeoutMs: c.timeoutMs === undefined ? r.timeoutMs : c.timeoutMs,
+    deadlineAtMs: c.deadlineAtMs === undefined ? r.deadlineAtMs : c.deadlineAtMs,
+    runAtMs: c.runAtMs === undefined ? r.runAtMs : c.runAtMs,
+    leaseMs: c.leaseMs === undefined ? r.leaseMs : c.leaseMs,
+    resource: c.resource === undefined ? r.resource : c.resource,
+    trace: c.trace === undefined ? r.trace : c.trace,
+    tags: c.tags === undefined ? r.tags : c.tags,
+    state: c.state === undefined ? r.state : c.state,
+    version: c.version === undefined ? r.version : c.version,
+    attempt: c.attempt === undefined ? r.attempt : c.attempt,
+    createdAtMs: c.createdAtMs === undefined ? r.createdAtMs : c.createdAtMs,
+    updatedAtMs: c.updatedAtMs === undefined ? r.updatedAtMs : c.updatedAtMs,
+    readyAtMs: c.readyAtMs === undefined ? r.readyAtMs : c.readyAtMs,
+    rank: c.rank === undefined ? r.rank : c.rank,
+    dueAtMs: c.dueAtMs === undefined ? r.dueAtMs : c.dueAtMs,
+    startedAtMs: c.startedAtMs === undefined ? r.startedAtMs : c.startedAtMs,
+    finishedAtMs: c.finishedAtMs === undefined ? r.finishedAtMs : c.finishedAtMs,
+    result: c.result === undefined ? r.result : c.result,
+    error: c.error === undefined ? r.error : c.error,
+    progress: c.progress === undefined ? r.progress : c.progress,
+    history: c.history === undefined ? r.history : c.history,
+  };
+}
+
 
 /**
  * A job's one timer: when it becomes runnable (scheduled), when its lease
@@ -45,7 +88,10 @@ function timerOf(r: JobRecord): number | null {
 
 /** A change that is not a transition (progress, lease renewal). */
 export function update(record: JobRecord, nowMs: number, patch: RecordPatch): JobRecord {
-  return { ...record, ...patch, version: record.version + 1, updatedAtMs: nowMs };
+  const next = rebuild(record, patch) as Mutable<JobRecord>;
+  next.version = record.version + 1;
+  next.updatedAtMs = nowMs;
+  return next;
 }
 
 /** Ready from `readyAtMs` on, ranked by priority with aging. */

@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.ts';
-import type { DependencyResult, JobContext } from './context.ts';
+import { Attempt, type AttemptHost } from './attempt.ts';
+import type { DependencyResult } from './context.ts';
 import { Emitter, EventName, STATE_EVENT, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { IdempotencyConflictError, IllegalTransitionError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
 import { failure, toFailure } from './failure.ts';
@@ -30,18 +31,6 @@ export interface StopOptions {
   readonly abort?: boolean;
 }
 
-interface Attempt {
-  record: JobRecord;
-  readonly controller: AbortController;
-  readonly startedAtMs: number;
-  /** When the attempt times out (its own timeout or the job's deadline, whichever is first). */
-  readonly timeoutAtMs: number | null;
-  readonly timeoutIsDeadline: boolean;
-  lastBeatMs: number;
-  dependencies: readonly DependencyResult[];
-  steps: Map<string, Json> | null;
-  settled: boolean;
-}
 
 type Outcome =
   | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
@@ -81,6 +70,10 @@ class Effects {
   readonly claimed: Attempt[] = [];
 }
 
+const SINGLE: readonly number[] = [0];
+const NO_DEPENDENCIES: readonly DependencyResult[] = [];
+const NO_IDS: readonly string[] = [];
+const CLEAR = { kind: 'clear' } as const;
 const CLAIMED: Cause = { code: 'claimed' };
 const SUBMITTED: Cause = { code: 'submitted' };
 const COMPLETED: Cause = { code: 'completed' };
@@ -115,6 +108,19 @@ export class Scheduler<H extends Handlers = Handlers> {
   private readonly attempts = new Map<string, Attempt>();
   private readonly running = new Map<string, number>();
   private readonly terminalWaiters = new Map<string, Array<(job: JobRecord) => void>>();
+  private readonly host: AttemptHost = {
+    now: () => this.clock.now(),
+    loadSteps: async (jobId) => new Map((await this.store.steps(jobId)).map((s) => [s.name, s.result])),
+    writeStep: (jobId, name, result, attempt) =>
+      new Promise<void>((resolve, reject) => {
+        this.stepWrites.push({ jobId, name, result, attempt, resolve, reject });
+        this.kick();
+      }),
+    recordProgress: (jobId, progress) => {
+      this.beats.set(jobId, { progress });
+      this.kick();
+    },
+  };
 
   constructor(options: SchedulerOptions<H>) {
     this.options = resolveOptions(options);
@@ -270,6 +276,7 @@ export class Scheduler<H extends Handlers = Handlers> {
       }
     });
     const ids = resolved.map(() => this.nextId(now));
+    if (resolved.length === 1 && resolved[0]!.dependsOn.length === 0) return { inputs: resolved, ids, order: SINGLE };
     const graph = new Map<string, readonly string[]>();
     resolved.forEach((input, i) => graph.set(input.ref ?? ids[i]!, input.dependsOn));
     assertAcyclic(graph);
@@ -452,47 +459,53 @@ export class Scheduler<H extends Handlers = Handlers> {
   private async admit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects): Promise<void> {
     const results: SubmitResult[] = new Array(unit.inputs.length);
     const records: Array<{ record: JobRecord; cause: Cause }> = [];
-    const keys = new Map<string, IdempotencyRecord>();
-    const created = new Map<string, JobRecord>();
-    const deduplicated: SchedulerEvent[] = [];
-    const refs = new Map<string, JobRecord>();
-    const keyTails = new Map<string, JobRecord>();
+    // Only graphs, keys and idempotency need these: most units are one plain job.
+    let keys: Map<string, IdempotencyRecord> | undefined;
+    let created: Map<string, JobRecord> | undefined;
+    let refs: Map<string, JobRecord> | undefined;
+    let keyTails: Map<string, JobRecord> | undefined;
+    let deduplicated: SchedulerEvent[] | undefined;
     try {
       for (const i of unit.order) {
         const input = unit.inputs[i]!;
         if (input.idempotencyKey !== null) {
+          keys ??= new Map();
+          created ??= new Map();
           const fingerprint = hash53(`${input.type}\u0000${canonicalJson(input.payload)}`);
           const existing = keys.get(input.idempotencyKey) ?? (await tick.idempotency(input.idempotencyKey));
           const job = existing === undefined || existing.expiresAtMs <= now ? undefined : (created.get(existing.jobId) ?? (await tick.get(existing.jobId)));
           if (existing !== undefined && job !== undefined) {
             if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
             results[i] = { job, deduplicated: true };
-            if (input.ref !== null) refs.set(input.ref, job);
-            deduplicated.push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
+            if (input.ref !== null) (refs ??= new Map()).set(input.ref, job);
+            (deduplicated ??= []).push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
             continue;
           }
           keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
         }
 
-        const dependsOn: string[] = [];
-        const deps: Array<JobRecord | undefined> = [];
-        for (const [d, dep] of input.dependsOn.entries()) {
-          const local = refs.get(dep);
-          const record = local ?? (await tick.get(dep));
-          if (record === undefined) {
-            throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
+        let dependsOn: readonly string[] = NO_IDS;
+        let deps: Array<JobRecord | undefined> = [];
+        if (input.dependsOn.length > 0) {
+          const ids: string[] = [];
+          for (const [d, dep] of input.dependsOn.entries()) {
+            const record = refs?.get(dep) ?? (await tick.get(dep));
+            if (record === undefined) {
+              throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
+            }
+            ids.push(record.id);
+            deps.push(record);
           }
-          dependsOn.push(record.id);
-          deps.push(record);
+          dependsOn = ids;
         }
         let predecessor: JobRecord | undefined;
         if (input.key !== null) {
-          predecessor = keyTails.get(input.key) ?? (await tick.lastWithKey(input.key));
+          predecessor = keyTails?.get(input.key) ?? (await tick.lastWithKey(input.key));
           if (predecessor !== undefined && isTerminal(predecessor.state)) predecessor = undefined;
         }
 
         const fresh = draft(unit.ids[i]!, input, dependsOn, predecessor?.id ?? null, now);
-        const verdict = evaluateBlockers(fresh, deps, predecessor);
+        const verdict = dependsOn.length === 0 && predecessor === undefined ? CLEAR : evaluateBlockers(fresh, deps, predecessor);
         const record =
           verdict.kind === 'blocked'
             ? transition(fresh, JobState.waiting, now, SUBMITTED)
@@ -500,10 +513,10 @@ export class Scheduler<H extends Handlers = Handlers> {
               ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
               : release(fresh, now, this.options.agingStepMs, SUBMITTED);
         records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
-        created.set(record.id, record);
         results[i] = { job: record, deduplicated: false };
-        if (input.ref !== null) refs.set(input.ref, record);
-        if (input.key !== null) keyTails.set(input.key, record);
+        created?.set(record.id, record);
+        if (input.ref !== null) (refs ??= new Map()).set(input.ref, record);
+        if (input.key !== null) (keyTails ??= new Map()).set(input.key, record);
       }
     } catch (error) {
       unit.reject(error);
@@ -513,8 +526,8 @@ export class Scheduler<H extends Handlers = Handlers> {
       tick.put(record, null);
       fx.transitions.push({ record, from: null, cause });
     }
-    for (const key of keys.values()) tick.putIdempotency(key);
-    fx.events.push(...deduplicated);
+    if (keys !== undefined) for (const key of keys.values()) tick.putIdempotency(key);
+    if (deduplicated !== undefined) fx.events.push(...deduplicated);
     fx.settle.push(() => unit.resolve(results));
     fx.rejections.push(unit.reject);
   }
@@ -679,19 +692,8 @@ export class Scheduler<H extends Handlers = Handlers> {
           const next = transition(base, JobState.running, now, CLAIMED, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
           this.put(tick, fx, next, base, CLAIMED);
           this.metricsRecorder.wait.record(now - base.readyAtMs!);
-          const timeoutAt = next.timeoutMs === null ? null : now + next.timeoutMs;
-          const deadlineFirst = next.deadlineAtMs !== null && (timeoutAt === null || next.deadlineAtMs < timeoutAt);
-          const attempt: Attempt = {
-            record: next,
-            controller: new AbortController(),
-            startedAtMs: now,
-            timeoutAtMs: deadlineFirst ? next.deadlineAtMs : timeoutAt,
-            timeoutIsDeadline: deadlineFirst,
-            lastBeatMs: now,
-            dependencies: next.dependsOn.length === 0 ? [] : dependencyResults(await tick.getMany(next.dependsOn), next.dependsOn),
-            steps: null,
-            settled: false,
-          };
+          const dependencies = next.dependsOn.length === 0 ? NO_DEPENDENCIES : dependencyResults(await tick.getMany(next.dependsOn), next.dependsOn);
+          const attempt = new Attempt(this.host, next, now, dependencies);
           this.attempts.set(next.id, attempt);
           this.running.set(queue, this.running.get(queue)! + 1);
           fx.claimed.push(attempt);
@@ -710,7 +712,7 @@ export class Scheduler<H extends Handlers = Handlers> {
         ? `deadline ${attempt.record.deadlineAtMs} reached during attempt ${attempt.record.attempt}`
         : `attempt ${attempt.record.attempt} timed out after ${attempt.record.timeoutMs} ms`;
       const reason = failure(FailureKind.timeout, attempt.timeoutIsDeadline ? 'deadline-exceeded' : 'timeout', message);
-      attempt.controller.abort(Object.assign(new Error(message), { name: 'TimeoutError', code: reason.code }));
+      attempt.abort(Object.assign(new Error(message), { name: 'TimeoutError', code: reason.code }));
       attempt.settled = true;
       this.outcomes.push({ attempt, ok: false, failure: reason, deadline: attempt.timeoutIsDeadline });
     }
@@ -740,7 +742,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     let result: Promise<unknown>;
     try {
       if (handler === undefined) throw new ValidationError('type', `No handler registered for job type ${JSON.stringify(record.type)}`);
-      result = Promise.resolve(handler(record.payload, this.context(attempt)));
+      result = Promise.resolve(handler(record.payload, attempt));
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -767,45 +769,10 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.kick();
   }
 
-  private context(attempt: Attempt): JobContext {
-    const record = attempt.record;
-    return {
-      job: record,
-      signal: attempt.controller.signal,
-      attempt: record.attempt,
-      dependencies: attempt.dependencies,
-      progress: (value) => {
-        assertJson(value, 'progress');
-        attempt.lastBeatMs = this.clock.now();
-        this.beats.set(record.id, { progress: value });
-        this.kick();
-      },
-      heartbeat: () => {
-        attempt.lastBeatMs = this.clock.now();
-      },
-      step: async <T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T> => {
-        if (typeof name !== 'string' || name.length === 0) throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
-        if (attempt.steps === null) {
-          attempt.steps = new Map((await this.store.steps(record.id)).map((s) => [s.name, s.result]));
-        }
-        if (attempt.steps.has(name)) return attempt.steps.get(name) as T;
-        const value = await fn();
-        const result = (value === undefined ? null : value) as T;
-        assertJson(result, `step ${name}`);
-        await new Promise<void>((resolve, reject) => {
-          this.stepWrites.push({ jobId: record.id, name, result, attempt: record.attempt, resolve, reject });
-          this.kick();
-        });
-        attempt.steps.set(name, result);
-        return result;
-      },
-    };
-  }
-
   /** Stops an attempt without an outcome: its late result is ignored. */
   private abandon(attempt: Attempt, reason: Error): void {
     attempt.settled = true;
-    attempt.controller.abort(reason);
+    attempt.abort(reason);
     this.dropAttempt(attempt);
   }
 
@@ -813,7 +780,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     if (this.attempts.get(attempt.record.id) !== attempt) return;
     this.attempts.delete(attempt.record.id);
     this.running.set(attempt.record.queue, this.running.get(attempt.record.queue)! - 1);
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
+    if (this.idleWaiters.length > 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
 

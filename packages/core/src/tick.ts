@@ -20,7 +20,11 @@ export class Tick {
   private readonly idempotencyDeletes = new Set<string>();
   private readonly stepPuts: StepRecord[] = [];
   private readonly deletes = new Set<string>();
-  private updates = 0;
+  /** Waiting records written this tick, by what they wait on. */
+  private readonly localWaiters = new Map<string, JobRecord[]>();
+  /** Stored rows this tick moved out of an index: a query over the store fetches that many extra. */
+  private readonly rankedUpdates = new Map<string, number>();
+  private timedUpdates = 0;
 
   constructor(store: Store) {
     this.store = store;
@@ -58,10 +62,21 @@ export class Tick {
     if (!this.baseVersion.has(record.id)) {
       const stored = base === null ? null : base.version;
       this.baseVersion.set(record.id, stored);
-      if (stored !== null) this.updates++;
+      if (base !== null && base.rank !== null) this.rankedUpdates.set(base.queue, (this.rankedUpdates.get(base.queue) ?? 0) + 1);
+      if (base !== null && base.dueAtMs !== null) this.timedUpdates++;
     }
     this.overlay.set(record.id, record);
     if (base === null && record.key !== null) this.keyTails.set(record.key, record);
+    if (record.state === 'waiting') {
+      for (const blocker of record.dependsOn) this.indexWaiter(blocker, record);
+      if (record.after !== null) this.indexWaiter(record.after, record);
+    }
+  }
+
+  private indexWaiter(blocker: string, record: JobRecord): void {
+    const list = this.localWaiters.get(blocker);
+    if (list === undefined) this.localWaiters.set(blocker, [record]);
+    else list.push(record);
   }
 
   delete(id: string): void {
@@ -70,14 +85,14 @@ export class Tick {
 
   async claimable(queue: string, limit: number): Promise<JobRecord[]> {
     if (limit <= 0) return [];
-    const stored = await this.store.claimable(queue, limit + this.updates);
+    const stored = await this.store.claimable(queue, limit + (this.rankedUpdates.get(queue) ?? 0));
     const local: JobRecord[] = [];
     for (const record of this.overlay.values()) if (record.rank !== null && record.queue === queue) local.push(record);
     return this.merge(stored, local, limit, byRank, (r) => r.rank !== null && r.queue === queue);
   }
 
   async due(nowMs: number, limit: number): Promise<JobRecord[]> {
-    const stored = await this.store.due(nowMs, limit + this.updates);
+    const stored = await this.store.due(nowMs, limit + this.timedUpdates);
     const local: JobRecord[] = [];
     for (const record of this.overlay.values()) if (record.dueAtMs !== null && record.dueAtMs <= nowMs) local.push(record);
     return this.merge(stored, local, limit, byDue, (r) => r.dueAtMs !== null && r.dueAtMs <= nowMs);
@@ -92,9 +107,11 @@ export class Tick {
       const current = this.overlay.get(record.id) ?? record;
       if (current.state === 'waiting' && !this.deletes.has(record.id)) out.push(current);
     }
-    for (const record of this.overlay.values()) {
-      if (seen.has(record.id) || record.state !== 'waiting') continue;
-      if (record.after === id || record.dependsOn.includes(id)) out.push(record);
+    for (const written of this.localWaiters.get(id) ?? []) {
+      const current = this.overlay.get(written.id)!;
+      if (seen.has(current.id) || current.state !== 'waiting' || this.deletes.has(current.id)) continue;
+      seen.add(current.id);
+      out.push(current);
     }
     return out;
   }

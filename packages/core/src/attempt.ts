@@ -1,0 +1,91 @@
+import type { DependencyResult, JobContext } from './context.ts';
+import { ValidationError } from './errors.ts';
+import { assertJson } from './json.ts';
+import type { Json, JobRecord } from './job.ts';
+
+/** What an attempt needs from the scheduler that runs it. */
+export interface AttemptHost {
+  now(): number;
+  loadSteps(jobId: string): Promise<ReadonlyMap<string, Json>>;
+  /** Stores a step result; resolves once committed. */
+  writeStep(jobId: string, name: string, result: Json, attempt: number): Promise<void>;
+  recordProgress(jobId: string, value: Json): void;
+}
+
+/**
+ * One attempt of one job, as the scheduler tracks it and as its handler sees
+ * it: the attempt is the handler's `JobContext`.
+ */
+export class Attempt implements JobContext {
+  /** The latest committed record of the job while this attempt holds it. */
+  record: JobRecord;
+  readonly startedAtMs: number;
+  /** When the attempt times out: its own timeout or the job's deadline, whichever is first. */
+  readonly timeoutAtMs: number | null;
+  readonly timeoutIsDeadline: boolean;
+  readonly dependencies: readonly DependencyResult[];
+  lastBeatMs: number;
+  /** An outcome was recorded, or the attempt was abandoned: later results are ignored. */
+  settled = false;
+  private readonly host: AttemptHost;
+  /** Made on first use of `signal`: most handlers never look. */
+  private controller: AbortController | null = null;
+  private abortReason: unknown = undefined;
+  private steps: ReadonlyMap<string, Json> | null = null;
+  private readonly written = new Map<string, Json>();
+
+  constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
+    this.host = host;
+    this.record = record;
+    this.startedAtMs = nowMs;
+    this.lastBeatMs = nowMs;
+    this.dependencies = dependencies;
+    const timeoutAt = record.timeoutMs === null ? null : nowMs + record.timeoutMs;
+    this.timeoutIsDeadline = record.deadlineAtMs !== null && (timeoutAt === null || record.deadlineAtMs < timeoutAt);
+    this.timeoutAtMs = this.timeoutIsDeadline ? record.deadlineAtMs : timeoutAt;
+  }
+
+  get job(): JobRecord {
+    return this.record;
+  }
+
+  get attempt(): number {
+    return this.record.attempt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === null) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.abortReason = reason;
+    this.controller?.abort(reason);
+  }
+
+  progress(value: Json): void {
+    assertJson(value, 'progress');
+    this.lastBeatMs = this.host.now();
+    this.host.recordProgress(this.record.id, value);
+  }
+
+  heartbeat(): void {
+    this.lastBeatMs = this.host.now();
+  }
+
+  async step<T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0) throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
+    if (this.written.has(name)) return this.written.get(name) as T;
+    this.steps ??= await this.host.loadSteps(this.record.id);
+    if (this.steps.has(name)) return this.steps.get(name) as T;
+    const value = await fn();
+    const result = (value === undefined ? null : value) as T;
+    assertJson(result, `step ${name}`);
+    await this.host.writeStep(this.record.id, name, result, this.record.attempt);
+    this.written.set(name, result);
+    return result;
+  }
+}
