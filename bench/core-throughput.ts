@@ -41,7 +41,7 @@ export const baton: System = async ({ jobs, backlog, concurrency }) => {
   });
   const start = performance.now();
   scheduler.start();
-  while (submitted < backlog) void scheduler.submit({ type: 'noop', priority: priorities(submitted++) });
+  while (submitted < Math.min(backlog, jobs)) void scheduler.submit({ type: 'noop', priority: priorities(submitted++) });
   await finished;
   await scheduler.whenIdle();
   const elapsed = performance.now() - start;
@@ -62,7 +62,7 @@ export const fastqPeer: System = async ({ jobs, backlog, concurrency }) => {
     return null;
   }, concurrency);
   const start = performance.now();
-  while (submitted < backlog) void queue.push(priorities(submitted++));
+  while (submitted < Math.min(backlog, jobs)) void queue.push(priorities(submitted++));
   await finished;
   return performance.now() - start;
 };
@@ -79,7 +79,7 @@ export const pQueuePeer: System = async ({ jobs, backlog, concurrency }) => {
     return null;
   };
   const start = performance.now();
-  while (submitted < backlog) void queue.add(task, { priority: priorities(submitted++) });
+  while (submitted < Math.min(backlog, jobs)) void queue.add(task, { priority: priorities(submitted++) });
   await finished;
   await queue.onIdle();
   return performance.now() - start;
