@@ -6,10 +6,12 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+          include: ['packages/core/src/**/*.test.ts', 'test/**/*.test.ts'],
           environment: 'node',
         },
       },
+      // Durable Objects, SQLite and the HTTP API, inside workerd.
+      'packages/edge/vitest.config.ts',
     ],
   },
 });

@@ -1,0 +1,215 @@
+import {
+  JobState,
+  PRIORITY_LEVELS,
+  StoreConflictError,
+  type IdempotencyRecord,
+  type JobRecord,
+  type Json,
+  type ListPage,
+  type ListQuery,
+  type StateCounts,
+  type StepRecord,
+  type Store,
+  type StoreBatch,
+} from '@baton/core';
+
+/** What the store needs of `ctx.storage`: the SQL handle and synchronous transactions. */
+export interface SqliteStorage {
+  readonly sql: SqlStorage;
+  transactionSync<T>(closure: () => T): T;
+}
+
+export interface SqliteStoreOptions {
+  /** Table name prefix, so several stores can share one object's database. @default 'baton_' */
+  readonly prefix?: string;
+}
+
+type Row = Record<string, SqlStorageValue>;
+
+/**
+ * The `Store` on a Durable Object's SQLite database (`ctx.storage.sql`).
+ * A job is one row: its full record as JSON, plus the columns the indexes
+ * need (claim order, timers, ordering key, state). A batch commits in one
+ * `transactionSync`, so a refused version rolls back every write of it.
+ * SQL in a Durable Object runs synchronously in the object's thread; the
+ * methods are async only to honour the contract.
+ */
+export class SqliteStore implements Store {
+  private readonly sql: SqlStorage;
+  private readonly storage: SqliteStorage;
+  private readonly t: { jobs: string; blockers: string; idem: string; steps: string; meta: string };
+
+  constructor(storage: SqliteStorage, options: SqliteStoreOptions = {}) {
+    const prefix = options.prefix ?? 'baton_';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(prefix)) throw new Error(`Expected \`prefix\` to be an SQL identifier prefix, got ${JSON.stringify(prefix)}`);
+    this.storage = storage;
+    this.sql = storage.sql;
+    this.t = { jobs: `${prefix}jobs`, blockers: `${prefix}blockers`, idem: `${prefix}idempotency`, steps: `${prefix}steps`, meta: `${prefix}meta` };
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const { jobs, blockers, idem, steps, meta } = this.t;
+    this.sql.exec(`
+      CREATE TABLE IF NOT EXISTS ${jobs} (
+        id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        queue TEXT NOT NULL,
+        type TEXT NOT NULL,
+        priority INTEGER NOT NULL,
+        key TEXT,
+        rank REAL,
+        due_at REAL,
+        record TEXT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS ${jobs}_claim ON ${jobs} (queue, rank, id) WHERE rank IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${jobs}_due ON ${jobs} (due_at, id) WHERE due_at IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${jobs}_key ON ${jobs} (key, id) WHERE key IS NOT NULL;
+      CREATE INDEX IF NOT EXISTS ${jobs}_state ON ${jobs} (state, id);
+      CREATE INDEX IF NOT EXISTS ${jobs}_queue ON ${jobs} (queue, id);
+      CREATE TABLE IF NOT EXISTS ${blockers} (blocker TEXT NOT NULL, job_id TEXT NOT NULL, PRIMARY KEY (blocker, job_id));
+      CREATE TABLE IF NOT EXISTS ${idem} (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, fingerprint TEXT NOT NULL, expires_at REAL NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${steps} (job_id TEXT NOT NULL, name TEXT NOT NULL, result TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (job_id, name));
+      CREATE TABLE IF NOT EXISTS ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+  }
+
+  private rows(query: string, ...bindings: unknown[]): Row[] {
+    return this.sql.exec<Row>(query, ...bindings).toArray();
+  }
+
+  private records(query: string, ...bindings: unknown[]): JobRecord[] {
+    return this.rows(query, ...bindings).map((r) => JSON.parse(r.record as string) as JobRecord);
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    return this.records(`SELECT record FROM ${this.t.jobs} WHERE id = ?`, id)[0];
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>> {
+    const found = new Map<string, JobRecord>();
+    // 100 bound parameters at most per statement on Durable Objects.
+    for (let i = 0; i < ids.length; i += 90) {
+      const chunk = ids.slice(i, i + 90);
+      for (const r of this.records(`SELECT record FROM ${this.t.jobs} WHERE id IN (${chunk.map(() => '?').join(',')})`, ...chunk)) found.set(r.id, r);
+    }
+    return ids.map((id) => found.get(id));
+  }
+
+  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
+    return this.records(`SELECT record FROM ${this.t.jobs} WHERE queue = ? AND rank IS NOT NULL ORDER BY rank, id LIMIT ?`, queue, limit);
+  }
+
+  async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
+    return this.records(`SELECT record FROM ${this.t.jobs} WHERE due_at IS NOT NULL AND due_at <= ? ORDER BY due_at, id LIMIT ?`, nowMs, limit);
+  }
+
+  async nextDueAtMs(): Promise<number | null> {
+    const row = this.rows(`SELECT due_at FROM ${this.t.jobs} WHERE due_at IS NOT NULL ORDER BY due_at LIMIT 1`)[0];
+    return row === undefined ? null : (row.due_at as number);
+  }
+
+  async waitingOn(id: string): Promise<readonly JobRecord[]> {
+    return this.records(
+      `SELECT j.record FROM ${this.t.blockers} b JOIN ${this.t.jobs} j ON j.id = b.job_id WHERE b.blocker = ? AND j.state = 'waiting' ORDER BY j.id`,
+      id,
+    );
+  }
+
+  async lastWithKey(key: string): Promise<JobRecord | undefined> {
+    return this.records(`SELECT record FROM ${this.t.jobs} WHERE key = ? ORDER BY id DESC LIMIT 1`, key)[0];
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.rows(`SELECT key, job_id, fingerprint, expires_at FROM ${this.t.idem} WHERE key = ?`, key)[0];
+    return row === undefined ? undefined : { key: row.key as string, jobId: row.job_id as string, fingerprint: row.fingerprint as string, expiresAtMs: row.expires_at as number };
+  }
+
+  async steps(jobId: string): Promise<readonly StepRecord[]> {
+    return this.rows(`SELECT name, result, attempt, at FROM ${this.t.steps} WHERE job_id = ? ORDER BY at, name`, jobId).map((r) => ({
+      jobId,
+      name: r.name as string,
+      result: JSON.parse(r.result as string) as Json,
+      attempt: r.attempt as number,
+      atMs: r.at as number,
+    }));
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = query.limit ?? 100;
+    const where: string[] = [];
+    const bindings: unknown[] = [];
+    if (query.state !== undefined) (where.push('state = ?'), bindings.push(query.state));
+    if (query.queue !== undefined) (where.push('queue = ?'), bindings.push(query.queue));
+    if (query.type !== undefined) (where.push('type = ?'), bindings.push(query.type));
+    if (query.cursor !== undefined) (where.push('id > ?'), bindings.push(query.cursor));
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
+    const found = this.records(`SELECT record FROM ${this.t.jobs} ${clause} ORDER BY id LIMIT ?`, ...bindings, limit + 1);
+    const jobs = found.slice(0, limit);
+    return { jobs, cursor: found.length > limit ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  async counts(): Promise<StateCounts> {
+    const counts = {} as Record<JobState, number[]>;
+    for (const state of Object.values(JobState)) counts[state] = new Array<number>(PRIORITY_LEVELS).fill(0);
+    for (const row of this.rows(`SELECT state, priority, count(*) AS n FROM ${this.t.jobs} GROUP BY state, priority`)) {
+      counts[row.state as JobState][row.priority as number] = row.n as number;
+    }
+    return counts;
+  }
+
+  async getMeta(name: string): Promise<Json | undefined> {
+    const row = this.rows(`SELECT value FROM ${this.t.meta} WHERE name = ?`, name)[0];
+    return row === undefined ? undefined : (JSON.parse(row.value as string) as Json);
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    const { jobs, blockers, idem, steps, meta } = this.t;
+    this.storage.transactionSync(() => {
+      for (const { record, expectedVersion } of batch.jobs) {
+        const stored = this.rows(`SELECT version, state FROM ${jobs} WHERE id = ?`, record.id)[0];
+        const storedVersion = stored === undefined ? null : (stored.version as number);
+        if (storedVersion !== expectedVersion) {
+          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${storedVersion ?? '(none)'}`);
+        }
+        this.sql.exec(
+          `INSERT INTO ${jobs} (id, version, state, queue, type, priority, key, rank, due_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, queue = excluded.queue, type = excluded.type,
+             priority = excluded.priority, key = excluded.key, rank = excluded.rank, due_at = excluded.due_at, record = excluded.record`,
+          record.id,
+          record.version,
+          record.state,
+          record.queue,
+          record.type,
+          record.priority,
+          record.key,
+          record.rank,
+          record.dueAtMs,
+          JSON.stringify(record),
+        );
+        const wasWaiting = stored?.state === JobState.waiting;
+        const isWaiting = record.state === JobState.waiting;
+        if (wasWaiting && !isWaiting) this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, record.id);
+        if (isWaiting && !wasWaiting) {
+          for (const blocker of record.after === null ? record.dependsOn : [...record.dependsOn, record.after]) {
+            this.sql.exec(`INSERT OR IGNORE INTO ${blockers} (blocker, job_id) VALUES (?, ?)`, blocker, record.id);
+          }
+        }
+      }
+      for (const id of batch.deletes) {
+        this.sql.exec(`DELETE FROM ${jobs} WHERE id = ?`, id);
+        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id);
+        this.sql.exec(`DELETE FROM ${steps} WHERE job_id = ?`, id);
+      }
+      for (const r of batch.idempotency) {
+        this.sql.exec(`INSERT OR REPLACE INTO ${idem} (key, job_id, fingerprint, expires_at) VALUES (?, ?, ?, ?)`, r.key, r.jobId, r.fingerprint, r.expiresAtMs);
+      }
+      for (const key of batch.idempotencyDeletes) this.sql.exec(`DELETE FROM ${idem} WHERE key = ?`, key);
+      for (const s of batch.steps) {
+        this.sql.exec(`INSERT OR REPLACE INTO ${steps} (job_id, name, result, attempt, at) VALUES (?, ?, ?, ?, ?)`, s.jobId, s.name, JSON.stringify(s.result), s.attempt, s.atMs);
+      }
+      for (const { name, value } of batch.meta) this.sql.exec(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`, name, JSON.stringify(value));
+    });
+  }
+}

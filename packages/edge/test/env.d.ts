@@ -1,0 +1,7 @@
+import type { Env as TestEnv } from './worker.ts';
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends TestEnv {}
+  }
+}

@@ -1,0 +1,74 @@
+import { env } from 'cloudflare:workers';
+import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+
+function jobs(name: string) {
+  return env.JOBS.get(env.JOBS.idFromName(name));
+}
+
+async function clearAlarm(stub: ReturnType<typeof jobs>): Promise<void> {
+  await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+}
+
+describe('SchedulerObject (workerd)', () => {
+  it('runs a submitted job inside the object and stores its result in SQLite', async () => {
+    const stub = jobs('runs');
+    const submitted = await stub.submit([{ type: 'echo', payload: { text: 'hello edge' } }]);
+    if (!submitted.ok) throw new Error(submitted.error.message);
+    const done = await stub.wait(submitted.value[0]!.job.id);
+    expect(done?.state).toBe('succeeded');
+    expect(done?.result).toBe('hello edge');
+    const rows = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ state: string }>('SELECT state FROM baton_jobs').toArray());
+    expect(rows).toEqual([{ state: 'succeeded' }]);
+    await clearAlarm(stub);
+  });
+
+  it('runs a delayed job when the object alarm fires, with the alarm at its due time', async () => {
+    const stub = jobs('delayed');
+    const submitted = await stub.submit([{ type: 'echo', payload: { text: 'later' }, delayMs: 10_000 }]);
+    if (!submitted.ok) throw new Error(submitted.error.message);
+    const job = submitted.value[0]!.job;
+    expect(job.state).toBe('scheduled');
+    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    expect(alarm).toBe(job.dueAtMs);
+    expect((await stub.get(job.id))?.state).toBe('scheduled');
+    await stub.advance(10_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const done = await stub.wait(job.id);
+    expect(done?.state).toBe('succeeded');
+    expect(done?.startedAtMs).toBeGreaterThanOrEqual(job.dueAtMs!);
+    await clearAlarm(stub);
+  });
+
+  it('recovers a job cut off by an object reset, after its lease, without repeating its step', async () => {
+    const stub = jobs('reset');
+    const submitted = await stub.submit([{ type: 'charge', payload: { order: 'o-1' } }]);
+    if (!submitted.ok) throw new Error(submitted.error.message);
+    const id = submitted.value[0]!.job.id;
+    // The first attempt charges, then hangs: the object is reset mid-job.
+    await expect.poll(() => stub.effects()).toEqual(['charge o-1']);
+    expect((await stub.get(id))?.state).toBe('running');
+    await abortAllDurableObjects();
+
+    const after = jobs('reset');
+    expect((await after.get(id))?.state).toBe('running'); // nothing lost: still held by the dead lease
+    await after.advance(60_001);
+    expect(await runDurableObjectAlarm(after)).toBe(true);
+    const done = await after.wait(id);
+    expect(done?.state).toBe('succeeded');
+    expect(done?.attempt).toBe(2);
+    expect(done?.result).toBe('charged o-1');
+    expect(done?.history.some((t) => t.cause.code === 'lease-expired')).toBe(true);
+    expect(await after.effects()).toEqual(['charge o-1']); // the step ran once
+    await clearAlarm(after);
+  });
+
+  it('answers bad input with an error body naming the field, storing nothing', async () => {
+    const stub = jobs('bad');
+    const result = await stub.submit([{ type: 'nope' }]);
+    expect(result).toEqual({ ok: false, error: { code: 'validation', field: 'job.type', message: expect.stringContaining('"nope"') } });
+    const cancelled = await stub.cancel('missing');
+    expect(cancelled).toEqual({ ok: false, error: { code: 'unknown-job', message: 'No job with id `missing`' } });
+    expect((await stub.list({})).jobs).toEqual([]);
+  });
+});

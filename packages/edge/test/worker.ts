@@ -1,0 +1,69 @@
+import { DurableObject } from 'cloudflare:workers';
+import { JobError, type Handlers } from '@baton/core';
+import { AlarmClock, SchedulerObject, type EdgeSchedulerOptions } from '../src/index.ts';
+
+export interface Env {
+  CONFORMANCE: DurableObjectNamespace<ConformanceObject>;
+  JOBS: DurableObjectNamespace<TestJobs>;
+}
+
+/** An empty object: the conformance suite runs inside it, on its storage. */
+export class ConformanceObject extends DurableObject<Env> {}
+
+/**
+ * A scheduler object for integration tests. Its clock is wall time plus an
+ * offset kept in storage, so a test moves time forward without sleeping.
+ */
+export class TestJobs extends SchedulerObject<Env> {
+  static readonly effects: string[] = [];
+
+  protected override configure(): EdgeSchedulerOptions<Handlers> {
+    return {
+      leaseMs: 60_000,
+      retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1_000 } },
+      handlers: {
+        echo: async (p: { text: string }) => p.text,
+        hang: () => new Promise(() => {}),
+        charge: async (p: { order: string }, ctx) => {
+          await ctx.step('charge', () => {
+            this.ctx.storage.sql.exec('INSERT INTO effects (what) VALUES (?)', `charge ${p.order}`);
+            return null;
+          });
+          if (ctx.attempt === 1) return new Promise(() => {}); // the object is reset here
+          return `charged ${p.order}`;
+        },
+        broken: async () => {
+          throw JobError.nonRetryable('broken on purpose');
+        },
+      },
+    };
+  }
+
+  protected override createClock(): AlarmClock {
+    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS clock (offset_ms REAL NOT NULL)');
+    this.ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS effects (what TEXT NOT NULL)');
+    return new AlarmClock(this.ctx.storage, () => Date.now() + this.offsetMs());
+  }
+
+  private offsetMs(): number {
+    return (this.ctx.storage.sql.exec<{ offset_ms: number }>('SELECT offset_ms FROM clock').toArray()[0]?.offset_ms ?? 0) as number;
+  }
+
+  /** Moves this object's time forward; the alarm is then run by the test. */
+  async advance(ms: number): Promise<number> {
+    const next = this.offsetMs() + ms;
+    this.ctx.storage.sql.exec('DELETE FROM clock');
+    this.ctx.storage.sql.exec('INSERT INTO clock (offset_ms) VALUES (?)', next);
+    return next;
+  }
+
+  async effects(): Promise<string[]> {
+    return this.ctx.storage.sql.exec<{ what: string }>('SELECT what FROM effects').toArray().map((r) => r.what);
+  }
+}
+
+export default {
+  async fetch(): Promise<Response> {
+    return new Response('baton edge test worker');
+  },
+} satisfies ExportedHandler<Env>;
