@@ -22,6 +22,27 @@ import { SqliteStore } from './sqlite-store.ts';
 export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random'>;
 
 /**
+ * The object's RPC surface, as a caller sees it. (Workers' generated stub
+ * types recurse through `Json` too deeply for the type checker; this is the
+ * same surface, spelled out.)
+ */
+export interface SchedulerRpc {
+  submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
+  get(id: string): Promise<JobRecord | null>;
+  wait(id: string): Promise<JobRecord | null>;
+  list(query: ListQuery): Promise<ListPage>;
+  cancel(id: string): Promise<Result<JobRecord>>;
+  retry(id: string): Promise<Result<JobRecord>>;
+  metrics(): Promise<MetricsSnapshot>;
+  fetch(request: Request): Promise<Response>;
+}
+
+/** The stub of the scheduler object named `name` in `namespace`. */
+export function schedulerStub(namespace: DurableObjectNamespace, name: string): SchedulerRpc {
+  return namespace.get(namespace.idFromName(name)) as unknown as SchedulerRpc;
+}
+
+/**
  * A Durable Object that runs one Baton scheduler on its SQLite storage.
  * Its one alarm carries the scheduler's one timer; jobs survive eviction
  * and resets, and a job whose attempt was cut off is recovered after its
@@ -34,7 +55,7 @@ export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>,
  *   }
  * }
  */
-export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> {
+export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> implements SchedulerRpc {
   protected readonly scheduler: Scheduler<Handlers>;
   protected readonly clock: AlarmClock;
   private readonly listeners = new Set<(event: SchedulerEvent) => void>();

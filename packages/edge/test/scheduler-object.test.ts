@@ -1,13 +1,19 @@
 import { env } from 'cloudflare:workers';
 import { abortAllDurableObjects, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
+import { schedulerStub, type SchedulerRpc } from '../src/index.ts';
 
-function jobs(name: string) {
-  return env.JOBS.get(env.JOBS.idFromName(name));
+interface TestJobsRpc extends SchedulerRpc {
+  advance(ms: number): Promise<number>;
+  effects(): Promise<string[]>;
 }
 
-async function clearAlarm(stub: ReturnType<typeof jobs>): Promise<void> {
-  await runInDurableObject(stub, (_instance, state) => state.storage.deleteAlarm());
+function jobs(name: string): TestJobsRpc {
+  return schedulerStub(env.JOBS, name) as TestJobsRpc;
+}
+
+async function clearAlarm(stub: TestJobsRpc): Promise<void> {
+  await runInDurableObject(stub as never, (_instance: unknown, state: DurableObjectState) => state.storage.deleteAlarm());
 }
 
 describe('SchedulerObject (workerd)', () => {
@@ -18,8 +24,10 @@ describe('SchedulerObject (workerd)', () => {
     const done = await stub.wait(submitted.value[0]!.job.id);
     expect(done?.state).toBe('succeeded');
     expect(done?.result).toBe('hello edge');
-    const rows = await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ state: string }>('SELECT state FROM baton_jobs').toArray());
-    expect(rows).toEqual([{ state: 'succeeded' }]);
+    const rows: string[] = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) =>
+      state.storage.sql.exec('SELECT state FROM baton_jobs').toArray().map((r) => String(r.state)),
+    );
+    expect(rows).toEqual(['succeeded']);
     await clearAlarm(stub);
   });
 
@@ -29,11 +37,11 @@ describe('SchedulerObject (workerd)', () => {
     if (!submitted.ok) throw new Error(submitted.error.message);
     const job = submitted.value[0]!.job;
     expect(job.state).toBe('scheduled');
-    const alarm = await runInDurableObject(stub, (_i, state) => state.storage.getAlarm());
+    const alarm: number | null = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) => state.storage.getAlarm());
     expect(alarm).toBe(job.dueAtMs);
     expect((await stub.get(job.id))?.state).toBe('scheduled');
     await stub.advance(10_000);
-    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runDurableObjectAlarm(stub as never)).toBe(true);
     const done = await stub.wait(job.id);
     expect(done?.state).toBe('succeeded');
     expect(done?.startedAtMs).toBeGreaterThanOrEqual(job.dueAtMs!);
@@ -53,7 +61,7 @@ describe('SchedulerObject (workerd)', () => {
     const after = jobs('reset');
     expect((await after.get(id))?.state).toBe('running'); // nothing lost: still held by the dead lease
     await after.advance(60_001);
-    expect(await runDurableObjectAlarm(after)).toBe(true);
+    expect(await runDurableObjectAlarm(after as never)).toBe(true);
     const done = await after.wait(id);
     expect(done?.state).toBe('succeeded');
     expect(done?.attempt).toBe(2);
