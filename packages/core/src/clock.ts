@@ -8,6 +8,12 @@ export interface Clock {
   now(): number;
   /** Calls `callback` once, `delayMs` from now. */
   setTimer(callback: () => void, delayMs: number): TimerHandle;
+  /**
+   * Calls `callback` once, at `atMs`. Optional: a clock whose timer is an
+   * absolute time (a Durable Object alarm) gives it, so the time set is
+   * exactly the time asked for.
+   */
+  setTimerAt?(callback: () => void, atMs: number): TimerHandle;
   clearTimer(handle: TimerHandle): void;
 }
 

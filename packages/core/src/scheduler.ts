@@ -386,10 +386,12 @@ export class Scheduler<H extends Handlers = Handlers> {
       const attempt = this.attempts.get(record.id);
       if (attempt !== undefined && record.state === JobState.running) attempt.record = record;
     }
+    // The timer is set before anyone hears of this tick, so whoever sees a
+    // delayed job's submit resolve also finds its alarm set.
+    await this.arm(now);
     this.publish(fx);
     for (const settle of fx.settle) settle();
     for (const attempt of fx.claimed) this.begin(attempt);
-    await this.arm(now);
   }
 
   /** Sets the one timer to the earliest due time: a job's, a renewal, a timeout. */
@@ -408,10 +410,11 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
     if (this.timer !== null && this.timer.atMs <= wake) return;
     this.clearTimer();
-    const handle = this.clock.setTimer(() => {
+    const fire = () => {
       this.timer = null;
       this.kick();
-    }, wake - now);
+    };
+    const handle = this.clock.setTimerAt !== undefined ? this.clock.setTimerAt(fire, wake) : this.clock.setTimer(fire, wake - now);
     this.timer = { handle, atMs: wake };
   }
 

@@ -29,7 +29,10 @@ export class AlarmClock implements Clock {
   }
 
   setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const atMs = this.clockNow() + Math.max(0, delayMs);
+    return this.setTimerAt(callback, this.clockNow() + Math.max(0, delayMs));
+  }
+
+  setTimerAt(callback: () => void, atMs: number): TimerHandle {
     const id = this.nextId++;
     this.current = { id, callback, atMs };
     // setAlarm replaces the previous alarm; storage writes apply in order.
