@@ -1,10 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { JobError, type Handlers } from '@baton/core';
-import { AlarmClock, SchedulerObject, type EdgeSchedulerOptions } from '../src/index.ts';
+import { AlarmClock, createApi, SchedulerObject, type EdgeSchedulerOptions } from '../src/index.ts';
 
 export interface Env {
   CONFORMANCE: DurableObjectNamespace<ConformanceObject>;
   JOBS: DurableObjectNamespace<TestJobs>;
+  BATON_TOKENS: string;
 }
 
 /** An empty object: the conformance suite runs inside it, on its storage. */
@@ -62,8 +63,6 @@ export class TestJobs extends SchedulerObject<Env> {
   }
 }
 
-export default {
-  async fetch(): Promise<Response> {
-    return new Response('baton edge test worker');
-  },
-} satisfies ExportedHandler<Env>;
+const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], maxBodyBytes: 4096 });
+
+export default { fetch: (request, env, ctx) => api.fetch(request, env, ctx) } satisfies ExportedHandler<Env>;

@@ -1,0 +1,156 @@
+import { JobState, type JobInput, type ListQuery } from '@baton/core';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { parseTokens, tenantOf } from './auth.ts';
+import { statusOf, type ErrorBody, type Result } from './result.ts';
+import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
+
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+export const MAX_BATCH = 500;
+export const MAX_LIST_LIMIT = 1000;
+
+export interface ApiOptions<Env extends object> {
+  /** The namespace of your `SchedulerObject` class. */
+  readonly objects: (env: Env) => DurableObjectNamespace;
+  /** The secret holding `{ "<token>": "<tenant>" }` as JSON. */
+  readonly tokens: (env: Env) => string | undefined;
+  /** Queue names clients may use; each (tenant, queue) is one Durable Object. */
+  readonly queues: readonly string[];
+  /** @default 262144 (256 KiB) */
+  readonly maxBodyBytes?: number;
+}
+
+type Vars = { tenant: string };
+
+const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+/**
+ * Sharding: one Durable Object per (tenant, queue). A queue's jobs share one
+ * object's ordering, limits and storage; different queues and tenants scale
+ * out across objects. Cloudflare's soft limit is about 1,000 requests/s per
+ * object, so split hot work across queues.
+ */
+export function objectName(tenant: string, queue: string): string {
+  return `${tenant}/${queue}`;
+}
+
+function fail(c: Context, error: ErrorBody): Response {
+  return c.json({ error }, statusOf(error.code));
+}
+
+function unwrap<T>(c: Context, result: Result<T>, ok: (value: T) => Response): Response {
+  return result.ok ? ok(result.value) : fail(c, result.error);
+}
+
+/**
+ * The HTTP API, on hono: submit (one or a batch), get, list, cancel, retry,
+ * metrics and an event stream, per queue. Every request carries a bearer
+ * token; its tenant picks the Durable Objects, so one tenant never reaches
+ * another's jobs. Bad input gets a 4xx JSON error and stores nothing.
+ *
+ * @example
+ * export default { fetch: createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default'] }).fetch };
+ */
+export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ Bindings: Env; Variables: Vars }> {
+  const queues = new Set(options.queues);
+  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new Error(`queue names must match ${QUEUE_NAME}, got ${JSON.stringify(q)}`);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const app = new Hono<{ Bindings: Env; Variables: Vars }>();
+
+  app.onError((error, c) => fail(c, { code: 'internal', message: error.message }));
+  app.notFound((c) => fail(c, { code: 'not-found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
+
+  app.use('/v1/*', async (c, next) => {
+    const tenant = tenantOf(c.req.header('authorization'), parseTokens(options.tokens(c.env)));
+    if (tenant === null) {
+      c.header('www-authenticate', 'Bearer realm="baton"');
+      return fail(c, { code: 'unauthorized', message: 'A valid `Authorization: Bearer <token>` header is required' });
+    }
+    c.set('tenant', tenant);
+    return next();
+  });
+
+  app.use('/v1/queues/:queue/*', async (c, next) => {
+    const queue = c.req.param('queue');
+    if (!queues.has(queue)) return fail(c, { code: 'unknown-queue', message: `Unknown queue ${JSON.stringify(queue)}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}` });
+    return next();
+  });
+
+  const stub = (c: Context<{ Bindings: Env; Variables: Vars }>): SchedulerRpc => schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
+
+  app.post(
+    '/v1/queues/:queue/jobs',
+    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => fail(c, { code: 'too-large', message: `The body is larger than ${maxBodyBytes} bytes` }) }),
+    async (posted) => {
+      // bodyLimit widens hono's context type; this is the same context.
+      const c = posted as unknown as Context<{ Bindings: Env; Variables: Vars }>;
+      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+        return fail(c, { code: 'unsupported-media-type', message: 'Send the body as `content-type: application/json`' });
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(await c.req.text());
+      } catch (error) {
+        return fail(c, { code: 'bad-json', message: `The body is not valid JSON: ${(error as Error).message}` });
+      }
+      const batch = body !== null && typeof body === 'object' && !Array.isArray(body) && 'jobs' in body;
+      const inputs: unknown = batch ? (body as { jobs: unknown }).jobs : [body];
+      if (batch && Object.keys(body as object).length !== 1) return fail(c, { code: 'validation', field: 'body', message: 'A batch body has one field, `jobs`' });
+      if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_BATCH) {
+        return fail(c, { code: 'validation', field: 'jobs', message: `Expected \`jobs\` to be an array of 1 to ${MAX_BATCH} jobs` });
+      }
+      for (const [i, input] of inputs.entries()) {
+        if (input !== null && typeof input === 'object' && 'queue' in input) {
+          return fail(c, { code: 'validation', field: batch ? `jobs[${i}].queue` : 'job.queue', message: 'The queue is given by the path, not the body' });
+        }
+      }
+      const headerKey = c.req.header('idempotency-key');
+      if (headerKey !== undefined) {
+        if (batch) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'For a batch, give each job its own `idempotencyKey`' });
+        const own = (inputs[0] as { idempotencyKey?: unknown }).idempotencyKey;
+        if (own !== undefined && own !== headerKey) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
+        inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
+      }
+      const result = await stub(c).submit(inputs as JobInput<string, unknown>[]);
+      return unwrap(c, result, (results) => {
+        const status = results.every((r) => r.deduplicated) ? 200 : 201;
+        return batch ? c.json({ jobs: results }, status) : c.json(results[0]!, status);
+      });
+    },
+  );
+
+  app.get('/v1/queues/:queue/jobs/:id', async (c) => {
+    const job = await stub(c).get(c.req.param('id'));
+    return job === null ? fail(c, { code: 'unknown-job', message: `No job with id \`${c.req.param('id')}\`` }) : c.json(job);
+  });
+
+  app.get('/v1/queues/:queue/jobs', async (c) => {
+    const query: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
+    for (const name of Object.keys(c.req.queries())) {
+      if (!['state', 'type', 'cursor', 'limit'].includes(name)) return fail(c, { code: 'validation', field: name, message: `Unknown query parameter \`${name}\`` });
+    }
+    const state = c.req.query('state');
+    if (state !== undefined) {
+      if (!(Object.values(JobState) as string[]).includes(state)) return fail(c, { code: 'validation', field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
+      query.state = state as JobState;
+    }
+    const type = c.req.query('type');
+    if (type !== undefined) query.type = type;
+    const cursor = c.req.query('cursor');
+    if (cursor !== undefined) query.cursor = cursor;
+    const limit = c.req.query('limit');
+    if (limit !== undefined) {
+      const n = Number(limit);
+      if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) return fail(c, { code: 'validation', field: 'limit', message: `Expected \`limit\` to be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(limit)}` });
+      query.limit = n;
+    }
+    return c.json(await stub(c).list(query));
+  });
+
+  app.post('/v1/queues/:queue/jobs/:id/cancel', async (c) => unwrap(c, await stub(c).cancel(c.req.param('id')), (job) => c.json(job)));
+  app.post('/v1/queues/:queue/jobs/:id/retry', async (c) => unwrap(c, await stub(c).retry(c.req.param('id')), (job) => c.json(job)));
+  app.get('/v1/queues/:queue/metrics', async (c) => c.json(await stub(c).metrics()));
+  app.get('/v1/queues/:queue/events', async (c) => stub(c).fetch(new Request('https://object/events', { signal: c.req.raw.signal })));
+
+  return app;
+}

@@ -1,0 +1,171 @@
+import { env, exports } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { BatonHttpError, createClient } from '../src/client.ts';
+import { objectName, schedulerStub } from '../src/index.ts';
+
+const ACME = 'test-token-acme-0001';
+const GLOBEX = 'test-token-globex-001';
+const BASE = 'https://baton.test';
+
+async function call(method: string, path: string, init: { token?: string | null; body?: string; headers?: Record<string, string> } = {}) {
+  const headers: Record<string, string> = { ...(init.headers ?? {}) };
+  if (init.token !== null) headers.authorization = `Bearer ${init.token ?? ACME}`;
+  if (init.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+  const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body: init.body ?? null }));
+  return { status: response.status, body: (await response.json()) as any, headers: response.headers };
+}
+
+async function storedJobs(tenant: string, queue = 'default'): Promise<number> {
+  return (await schedulerStub(env.JOBS, objectName(tenant, queue)).list({})).jobs.length;
+}
+
+async function clearAlarm(tenant: string, queue = 'default'): Promise<void> {
+  await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(objectName(tenant, queue))) as never, (_i: unknown, state: DurableObjectState) => state.storage.deleteAlarm());
+}
+
+describe('HTTP API (workerd)', () => {
+  it('submits, gets, lists, waits, and honours an Idempotency-Key header', async () => {
+    const created = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }), headers: { 'idempotency-key': 'mail-1' } });
+    expect(created.status).toBe(201);
+    expect(created.body.deduplicated).toBe(false);
+    const id = created.body.job.id as string;
+    expect(created.body.job.idempotencyKey).toBe('mail-1');
+
+    const again = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }), headers: { 'idempotency-key': 'mail-1' } });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ deduplicated: true, job: { id } });
+
+    const conflict = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'other' } }), headers: { 'idempotency-key': 'mail-1' } });
+    expect(conflict.status).toBe(409);
+    expect(conflict.body.error.code).toBe('idempotency-conflict');
+
+    await expect.poll(async () => (await call('GET', `/v1/queues/emails/jobs/${id}`)).body.state).toBe('succeeded');
+    const fetched = await call('GET', `/v1/queues/emails/jobs/${id}`);
+    expect(fetched.body.result).toBe('hi');
+
+    const batch = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ jobs: [{ type: 'echo', payload: { text: 'a' } }, { type: 'echo', payload: { text: 'b' }, delayMs: 60_000 }] }) });
+    expect(batch.status).toBe(201);
+    expect(batch.body.jobs.map((r: any) => r.job.state)).toEqual(['ready', 'scheduled']);
+
+    const page1 = await call('GET', '/v1/queues/emails/jobs?limit=2');
+    expect(page1.body.jobs).toHaveLength(2);
+    const page2 = await call('GET', `/v1/queues/emails/jobs?limit=2&cursor=${page1.body.cursor}`);
+    expect(page2.body.jobs).toHaveLength(1);
+    expect(page2.body.cursor).toBeNull();
+    const scheduled = await call('GET', '/v1/queues/emails/jobs?state=scheduled');
+    expect(scheduled.body.jobs.map((j: any) => j.id)).toEqual([batch.body.jobs[1].job.id]);
+
+    const cancelled = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1].job.id}/cancel`);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.state).toBe('cancelled');
+    const again2 = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1].job.id}/cancel`);
+    expect(again2.status).toBe(409);
+
+    const metrics = await call('GET', '/v1/queues/emails/metrics');
+    expect(metrics.body.depth.cancelled.total).toBe(1);
+    await clearAlarm('acme', 'emails');
+  });
+
+  it('retries a job from the dead-letter set', async () => {
+    const created = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'broken' }) });
+    const id = created.body.job.id;
+    await expect.poll(async () => (await call('GET', `/v1/queues/default/jobs/${id}`)).body.state).toBe('failed');
+    const failed = await call('GET', '/v1/queues/default/jobs?state=failed');
+    expect(failed.body.jobs.map((j: any) => j.id)).toEqual([id]);
+    const retried = await call('POST', `/v1/queues/default/jobs/${id}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body.history.at(-1).cause.code).toBe('manual-retry');
+    await expect.poll(async () => (await call('GET', `/v1/queues/default/jobs/${id}`)).body.attempt).toBe(1);
+    await clearAlarm('acme');
+  });
+
+  it.each([
+    ['malformed JSON', { body: '{"type": "echo",' }, 400, 'bad-json', undefined],
+    ['a wrong type', { body: JSON.stringify({ type: 'echo', priority: 'high' }) }, 400, 'validation', 'job.priority'],
+    ['an unknown field', { body: JSON.stringify({ type: 'echo', colour: 'red' }) }, 400, 'validation', 'job.colour'],
+    ['an unknown handler', { body: JSON.stringify({ type: 'teleport' }) }, 400, 'validation', 'job.type'],
+    ['a queue in the body', { body: JSON.stringify({ type: 'echo', queue: 'emails' }) }, 400, 'validation', 'job.queue'],
+    ['a payload that is too large', { body: JSON.stringify({ type: 'echo', payload: { text: 'x'.repeat(5000) } }) }, 413, 'too-large', undefined],
+    ['an empty batch', { body: JSON.stringify({ jobs: [] }) }, 400, 'validation', 'jobs'],
+    ['a batch with one bad job', { body: JSON.stringify({ jobs: [{ type: 'echo' }, { type: 'echo', delayMs: -1 }] }) }, 400, 'validation', 'jobs[1].delayMs'],
+    ['a dependency cycle', { body: JSON.stringify({ jobs: [{ ref: 'a', type: 'echo', dependsOn: ['b'] }, { ref: 'b', type: 'echo', dependsOn: ['a'] }] }) }, 400, 'dependency-cycle', undefined],
+    ['a body that is not JSON', { body: 'type=echo', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type', undefined],
+  ])('refuses %s with a clear 4xx and stores nothing', async (_name, init, status, code, field) => {
+    const response = await call('POST', '/v1/queues/default/jobs', { token: GLOBEX, ...init });
+    expect(response.status).toBe(status);
+    expect(response.body.error.code).toBe(code);
+    expect(typeof response.body.error.message).toBe('string');
+    if (field !== undefined) expect(response.body.error.field).toBe(field);
+    expect(await storedJobs('globex')).toBe(0);
+  });
+
+  it('refuses unknown queues, routes and list parameters', async () => {
+    expect((await call('POST', '/v1/queues/nope/jobs', { body: JSON.stringify({ type: 'echo' }) })).status).toBe(404);
+    expect((await call('GET', '/v1/queues/nope/jobs')).body.error.code).toBe('unknown-queue');
+    expect((await call('GET', '/v2/everything')).status).toBe(404);
+    const badLimit = await call('GET', '/v1/queues/default/jobs?limit=0');
+    expect(badLimit.status).toBe(400);
+    expect(badLimit.body.error.field).toBe('limit');
+    expect((await call('GET', '/v1/queues/default/jobs?state=lost')).body.error.field).toBe('state');
+    expect((await call('GET', '/v1/queues/default/jobs?colour=red')).body.error.field).toBe('colour');
+    expect((await call('GET', '/v1/queues/default/jobs/nope')).status).toBe(404);
+  });
+
+  it('refuses requests without a valid token', async () => {
+    const before = await storedJobs('acme');
+    const none = await call('GET', '/v1/queues/default/jobs', { token: null });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    expect((await call('GET', '/v1/queues/default/jobs', { token: 'test-token-acme-0002' })).status).toBe(401);
+    expect((await call('POST', '/v1/queues/default/jobs', { token: 'wrong', body: JSON.stringify({ type: 'echo' }) })).status).toBe(401);
+    expect(await storedJobs('acme')).toBe(before);
+  });
+
+  it('never lets one tenant read, list, cancel or retry another tenant’s jobs', async () => {
+    const mine = await call('POST', '/v1/queues/default/jobs', { token: GLOBEX, body: JSON.stringify({ type: 'hang' }) });
+    const id = mine.body.job.id;
+    expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: GLOBEX })).status).toBe(200);
+    expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: ACME })).status).toBe(404);
+    expect((await call('GET', '/v1/queues/default/jobs', { token: ACME })).body.jobs.map((j: any) => j.id)).not.toContain(id);
+    expect((await call('POST', `/v1/queues/default/jobs/${id}/cancel`, { token: ACME })).status).toBe(404);
+    expect((await call('POST', `/v1/queues/default/jobs/${id}/retry`, { token: ACME })).status).toBe(404);
+    expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: GLOBEX })).body.state).toBe('running');
+    await call('POST', `/v1/queues/default/jobs/${id}/cancel`, { token: GLOBEX });
+    await clearAlarm('globex');
+  });
+
+  it('streams events over SSE', async () => {
+    const controller = new AbortController();
+    const response = await exports.default.fetch(new Request(`${BASE}/v1/queues/emails/events`, { headers: { authorization: `Bearer ${GLOBEX}` }, signal: controller.signal }));
+    expect(response.headers.get('content-type')).toBe('text/event-stream');
+    const reader = response.body!.getReader();
+    await call('POST', '/v1/queues/emails/jobs', { token: GLOBEX, body: JSON.stringify({ type: 'echo', payload: { text: 'streamed' } }) });
+    let text = '';
+    while (!text.includes('event: job.succeeded')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toContain('event: job.ready');
+    expect(text).toContain('event: job.running');
+    expect(text).toContain('event: job.succeeded');
+    controller.abort();
+    await reader.cancel().catch(() => {});
+    await clearAlarm('globex', 'emails');
+  });
+
+  it('works through the typed client, with errors as BatonHttpError', async () => {
+    const client = createClient({ baseUrl: BASE, token: ACME, fetch: (r) => exports.default.fetch(r) }).queue('default');
+    const { job } = await client.submit({ type: 'echo', payload: { text: 'typed' } }, { idempotencyKey: 'typed-1' });
+    await expect.poll(async () => (await client.get(job.id)).state).toBe('succeeded');
+    expect((await client.get(job.id)).result).toBe('typed');
+    const [a] = await client.submitAll([{ type: 'echo', payload: { text: 'x' } }]);
+    expect(a!.job.state).toBe('ready');
+    expect((await client.list({ state: 'succeeded' })).jobs.map((j) => j.id)).toContain(job.id);
+    const error = await client.submit({ type: 'teleport' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BatonHttpError);
+    expect(error).toMatchObject({ status: 400, code: 'validation', field: 'job.type', retryable: false });
+    await clearAlarm('acme');
+  });
+});
