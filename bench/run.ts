@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "core,edge"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { SYSTEMS, type Config } from './core-throughput.ts';
+import { printEdge, runEdge } from './edge.ts';
 import { median, range, table } from './lib/stats.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -38,74 +39,89 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,edge').split(','));
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+
 const machine = `${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-console.log(`Baton core benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}`);
-console.log(`submit → run → complete, no-op jobs over 5 priorities, ${JOBS.toLocaleString('en')} jobs a run, median of ${RUNS} runs after a warm-up\n`);
+if (SCENARIOS.has('core')) {
+  console.log(`Baton core benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}`);
+  console.log(`submit → run → complete, no-op jobs over 5 priorities, ${JOBS.toLocaleString('en')} jobs a run, median of ${RUNS} runs after a warm-up\n`);
 
-const rows: Row[] = [];
-for (const { backlog, concurrency } of configs) {
-  const samples = new Map<string, number[]>();
-  for (const [name, system] of Object.entries(SYSTEMS)) {
-    await system({ jobs: Math.min(100_000, jobsFor(name, backlog)), backlog: Math.min(backlog, 10_000), concurrency }); // warm-up
-    samples.set(name, []);
-  }
-  for (let run = 0; run < RUNS; run++) {
-    // Interleaved, so drift on a shared machine hits every system alike.
+  const rows: Row[] = [];
+  for (const { backlog, concurrency } of configs) {
+    const samples = new Map<string, number[]>();
     for (const [name, system] of Object.entries(SYSTEMS)) {
-      const config: Config = { jobs: jobsFor(name, backlog), backlog, concurrency };
-      const ms = await system(config);
-      samples.get(name)!.push((ms * 1e6) / config.jobs);
-      (globalThis as { gc?: () => void }).gc?.();
+      await system({ jobs: Math.min(100_000, jobsFor(name, backlog)), backlog: Math.min(backlog, 10_000), concurrency }); // warm-up
+      samples.set(name, []);
     }
+    for (let run = 0; run < RUNS; run++) {
+      // Interleaved, so drift on a shared machine hits every system alike.
+      for (const [name, system] of Object.entries(SYSTEMS)) {
+        const config: Config = { jobs: jobsFor(name, backlog), backlog, concurrency };
+        const ms = await system(config);
+        samples.get(name)!.push((ms * 1e6) / config.jobs);
+        (globalThis as { gc?: () => void }).gc?.();
+      }
+    }
+    for (const [name, values] of samples) {
+      const ns = median(values);
+      rows.push({ system: name, backlog, concurrency, jobs: jobsFor(name, backlog), nsPerJob: ns, rangeNsPerJob: range(values), jobsPerSecond: 1e9 / ns });
+    }
+    const done = rows.filter((r) => r.backlog === backlog && r.concurrency === concurrency);
+    console.log(done.map((r) => `  backlog ${backlog}, concurrency ${concurrency}: ${r.system} ${Math.round(r.nsPerJob)} ns/job`).join('\n'));
   }
-  for (const [name, values] of samples) {
-    const ns = median(values);
-    rows.push({ system: name, backlog, concurrency, jobs: jobsFor(name, backlog), nsPerJob: ns, rangeNsPerJob: range(values), jobsPerSecond: 1e9 / ns });
-  }
-  const done = rows.filter((r) => r.backlog === backlog && r.concurrency === concurrency);
-  console.log(done.map((r) => `  backlog ${backlog}, concurrency ${concurrency}: ${r.system} ${Math.round(r.nsPerJob)} ns/job`).join('\n'));
-}
 
-const find = (system: string, backlog: number, concurrency: number) => rows.find((r) => r.system === system && r.backlog === backlog && r.concurrency === concurrency)!;
-console.log(
-  '\n' +
-    table(
-      ['backlog', 'conc.', 'system', 'jobs', 'ns/job (median)', 'range', 'jobs/s', 'vs baton'],
-      rows.map((r) => {
-        const b = find('baton', r.backlog, r.concurrency);
-        return [
-          r.backlog.toLocaleString('en'),
-          String(r.concurrency),
-          r.system,
-          r.jobs.toLocaleString('en'),
-          Math.round(r.nsPerJob).toLocaleString('en'),
-          `${Math.round(r.rangeNsPerJob[0]).toLocaleString('en')}–${Math.round(r.rangeNsPerJob[1]).toLocaleString('en')}`,
-          Math.round(r.jobsPerSecond).toLocaleString('en'),
-          `${(r.nsPerJob / b.nsPerJob).toFixed(2)}×`,
-        ];
+  const find = (system: string, backlog: number, concurrency: number) => rows.find((r) => r.system === system && r.backlog === backlog && r.concurrency === concurrency)!;
+  console.log(
+    '\n' +
+      table(
+        ['backlog', 'conc.', 'system', 'jobs', 'ns/job (median)', 'range', 'jobs/s', 'vs baton'],
+        rows.map((r) => {
+          const b = find('baton', r.backlog, r.concurrency);
+          return [
+            r.backlog.toLocaleString('en'),
+            String(r.concurrency),
+            r.system,
+            r.jobs.toLocaleString('en'),
+            Math.round(r.nsPerJob).toLocaleString('en'),
+            `${Math.round(r.rangeNsPerJob[0]).toLocaleString('en')}–${Math.round(r.rangeNsPerJob[1]).toLocaleString('en')}`,
+            Math.round(r.jobsPerSecond).toLocaleString('en'),
+            `${(r.nsPerJob / b.nsPerJob).toFixed(2)}×`,
+          ];
+        }),
+      ),
+  );
+
+  const goals = [
+    ...[1, 64].flatMap((c) =>
+      [1_000, 100_000].map((b) => {
+        const ratio = find('baton', b, c).nsPerJob / find('fastq', b, c).nsPerJob;
+        return { goal: `per-job cost ≤ 1.5× fastq (backlog ${b}, concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
       }),
     ),
-);
-
-const goals = [
-  ...[1, 64].flatMap((c) =>
-    [1_000, 100_000].map((b) => {
-      const ratio = find('baton', b, c).nsPerJob / find('fastq', b, c).nsPerJob;
-      return { goal: `per-job cost ≤ 1.5× fastq (backlog ${b}, concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
+    ...[1, 64].map((c) => {
+      const ratio = find('p-queue', 100_000, c).nsPerJob / find('baton', 100_000, c).nsPerJob;
+      return { goal: `throughput ≥ 3× p-queue at a 100k backlog (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
     }),
-  ),
-  ...[1, 64].map((c) => {
-    const ratio = find('p-queue', 100_000, c).nsPerJob / find('baton', 100_000, c).nsPerJob;
-    return { goal: `throughput ≥ 3× p-queue at a 100k backlog (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio >= 3 };
-  }),
-  ...[1, 64].map((c) => {
-    const ratio = find('baton', 100_000, c).nsPerJob / find('baton', 1_000, c).nsPerJob;
-    return { goal: `cost at a 100k backlog ≤ 1.5× cost at 1k (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
-  }),
-];
-console.log('\n' + table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+    ...[1, 64].map((c) => {
+      const ratio = find('baton', 100_000, c).nsPerJob / find('baton', 1_000, c).nsPerJob;
+      return { goal: `cost at a 100k backlog ≤ 1.5× cost at 1k (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
+    }),
+  ];
+  console.log('\n' + table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
 
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/core-throughput-${new Date().toISOString().replace(/[:.]/g, '-')}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({ scenario: 'core-throughput', date: new Date().toISOString(), machine, jobs: JOBS, runs: RUNS, rows, goals }, null, 2));
-console.log(`\nwrote ${file.pathname}`);
+  const file = new URL(`./results/core-throughput-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario: 'core-throughput', date: new Date().toISOString(), machine, jobs: JOBS, runs: RUNS, rows, goals }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}
+
+if (SCENARIOS.has('edge')) {
+  console.log(`\nBaton edge benchmark — workerd under wrangler's local dev server — ${machine}`);
+  console.log(`submit → run → complete through one Durable Object, median of ${RUNS} runs; delayed jobs through the alarm; HTTP submits on loopback\n`);
+  const edge = await runEdge(RUNS);
+  printEdge(edge);
+  const file = new URL(`./results/edge-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario: 'edge', date: new Date().toISOString(), machine, runs: RUNS, ...edge }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}

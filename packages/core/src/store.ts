@@ -60,6 +60,12 @@ export interface JobWrite {
   readonly record: JobRecord;
   /** The stored version this write replaces; `null` to insert a new job. */
   readonly expectedVersion: number | null;
+  /**
+   * The state of that stored version (`null` for an insert). Given so a
+   * store can maintain its indexes without reading the row back; the version
+   * check is what makes it trustworthy.
+   */
+  readonly expectedState: JobState | null;
 }
 
 export interface StoreBatch {

@@ -1,4 +1,4 @@
-import type { JobRecord } from './job.ts';
+import type { JobRecord, JobState } from './job.ts';
 import type { IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
 
 const byRank = (a: JobRecord, b: JobRecord): number => a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -13,8 +13,8 @@ const byDue = (a: JobRecord, b: JobRecord): number => a.dueAtMs! - b.dueAtMs! ||
 export class Tick {
   private readonly store: Store;
   private readonly overlay = new Map<string, JobRecord>();
-  /** Stored version each overlaid record replaces (`null`: inserted this tick). */
-  private readonly baseVersion = new Map<string, number | null>();
+  /** The stored version each overlaid record replaces (`null`: inserted this tick). */
+  private readonly baseVersion = new Map<string, { readonly version: number; readonly state: JobState } | null>();
   private readonly keyTails = new Map<string, JobRecord>();
   private readonly idempotencyPuts = new Map<string, IdempotencyRecord>();
   private readonly idempotencyDeletes = new Set<string>();
@@ -60,8 +60,7 @@ export class Tick {
   /** `record` replaces `base` (the version this tick read, or `null` for a new job). */
   put(record: JobRecord, base: JobRecord | null): void {
     if (!this.baseVersion.has(record.id)) {
-      const stored = base === null ? null : base.version;
-      this.baseVersion.set(record.id, stored);
+      this.baseVersion.set(record.id, base === null ? null : { version: base.version, state: base.state });
       if (base !== null && base.rank !== null) this.rankedUpdates.set(base.queue, (this.rankedUpdates.get(base.queue) ?? 0) + 1);
       if (base !== null && base.dueAtMs !== null) this.timedUpdates++;
     }
@@ -140,7 +139,8 @@ export class Tick {
   batch(): StoreBatch {
     const jobs: JobWrite[] = [];
     for (const [id, record] of this.overlay) {
-      if (!this.deletes.has(id)) jobs.push({ record, expectedVersion: this.baseVersion.get(id)! });
+      const base = this.baseVersion.get(id)!;
+      if (!this.deletes.has(id)) jobs.push({ record, expectedVersion: base?.version ?? null, expectedState: base?.state ?? null });
     }
     // A job inserted and deleted in the same tick never reaches the store.
     const deletes = [...this.deletes].filter((id) => this.baseVersion.get(id) !== null);

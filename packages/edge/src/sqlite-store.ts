@@ -167,39 +167,40 @@ export class SqliteStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     const { jobs, blockers, idem, steps, meta } = this.t;
     this.storage.transactionSync(() => {
-      for (const { record, expectedVersion } of batch.jobs) {
-        const stored = this.rows(`SELECT version, state FROM ${jobs} WHERE id = ?`, record.id)[0];
-        const storedVersion = stored === undefined ? null : (stored.version as number);
-        if (storedVersion !== expectedVersion) {
-          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${storedVersion ?? '(none)'}`);
-        }
-        this.sql.exec(
-          `INSERT INTO ${jobs} (id, version, state, queue, type, priority, key, rank, due_at, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET version = excluded.version, state = excluded.state, queue = excluded.queue, type = excluded.type,
-             priority = excluded.priority, key = excluded.key, rank = excluded.rank, due_at = excluded.due_at, record = excluded.record`,
-          record.id,
-          record.version,
-          record.state,
-          record.queue,
-          record.type,
-          record.priority,
-          record.key,
-          record.rank,
-          record.dueAtMs,
-          JSON.stringify(record),
-        );
-        const wasWaiting = stored?.state === JobState.waiting;
-        const isWaiting = record.state === JobState.waiting;
-        if (wasWaiting && !isWaiting) this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, record.id);
-        if (isWaiting && !wasWaiting) {
-          for (const blocker of record.after === null ? record.dependsOn : [...record.dependsOn, record.after]) {
-            this.sql.exec(`INSERT OR IGNORE INTO ${blockers} (blocker, job_id) VALUES (?, ?)`, blocker, record.id);
+      for (const { record, expectedVersion, expectedState } of batch.jobs) {
+        const columns = [record.state, record.queue, record.type, record.priority, record.key, record.rank, record.dueAtMs, JSON.stringify(record)];
+        if (expectedVersion === null) {
+          try {
+            this.sql.exec(`INSERT INTO ${jobs} (version, state, queue, type, priority, key, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, record.version, ...columns, record.id);
+          } catch (error) {
+            if (!/UNIQUE|constraint/i.test(String(error))) throw error;
+            throw new StoreConflictError(`Job ${record.id}: expected version (new), the store has it already`);
           }
+        } else {
+          const cursor = this.sql.exec(
+            `UPDATE ${jobs} SET version = ?, state = ?, queue = ?, type = ?, priority = ?, key = ?, rank = ?, due_at = ?, record = ? WHERE id = ? AND version = ?`,
+            record.version,
+            ...columns,
+            record.id,
+            expectedVersion,
+          );
+          if (cursor.rowsWritten === 0) {
+            const stored = this.rows(`SELECT version FROM ${jobs} WHERE id = ?`, record.id)[0];
+            throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion}, store has ${stored === undefined ? '(none)' : stored.version}`);
+          }
+        }
+        const wasWaiting = expectedState === JobState.waiting;
+        const isWaiting = record.state === JobState.waiting;
+        if (wasWaiting && !isWaiting) {
+          for (const blocker of blockersOf(record)) this.sql.exec(`DELETE FROM ${blockers} WHERE blocker = ? AND job_id = ?`, blocker, record.id);
+        }
+        if (isWaiting && !wasWaiting) {
+          for (const blocker of blockersOf(record)) this.sql.exec(`INSERT OR IGNORE INTO ${blockers} (blocker, job_id) VALUES (?, ?)`, blocker, record.id);
         }
       }
       for (const id of batch.deletes) {
         this.sql.exec(`DELETE FROM ${jobs} WHERE id = ?`, id);
-        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id);
+        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id); // rare (retention); a scan of a small table
         this.sql.exec(`DELETE FROM ${steps} WHERE job_id = ?`, id);
       }
       for (const r of batch.idempotency) {
@@ -212,4 +213,8 @@ export class SqliteStore implements Store {
       for (const { name, value } of batch.meta) this.sql.exec(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`, name, JSON.stringify(value));
     });
   }
+}
+
+function blockersOf(record: JobRecord): readonly string[] {
+  return record.after === null ? record.dependsOn : [...record.dependsOn, record.after];
 }

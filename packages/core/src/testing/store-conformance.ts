@@ -51,11 +51,11 @@ function batch(parts: Partial<StoreBatch>): StoreBatch {
 }
 
 function insert(...records: JobRecord[]): StoreBatch {
-  return batch({ jobs: records.map((record) => ({ record, expectedVersion: null })) });
+  return batch({ jobs: records.map((record) => ({ record, expectedVersion: null, expectedState: null })) });
 }
 
-function bump(record: JobRecord, patch: Partial<JobRecord>): { record: JobRecord; expectedVersion: number } {
-  return { record: { ...record, ...patch, version: record.version + 1 }, expectedVersion: record.version };
+function bump(record: JobRecord, patch: Partial<JobRecord>): { record: JobRecord; expectedVersion: number; expectedState: JobState } {
+  return { record: { ...record, ...patch, version: record.version + 1 }, expectedVersion: record.version, expectedState: record.state };
 }
 
 /**
@@ -90,7 +90,7 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const b = sampleRecord();
       await store.commit(insert(a));
       const fresh = sampleRecord();
-      const error = await rejects(store.commit(batch({ jobs: [{ record: fresh, expectedVersion: null }, { ...bump(a, { state: JobState.running }), expectedVersion: 7 }] })), 'store-conflict', 'stale version');
+      const error = await rejects(store.commit(batch({ jobs: [{ record: fresh, expectedVersion: null, expectedState: null }, { ...bump(a, { state: JobState.running }), expectedVersion: 7 }] })), 'store-conflict', 'stale version');
       ok(error instanceof StoreConflictError || (error as { code?: string }).code === 'store-conflict', 'a StoreConflictError');
       equal(await store.get(fresh.id), undefined, 'the insert in the refused batch was not applied');
       deepEqual(await store.get(a.id), a, 'the record is unchanged');
@@ -154,7 +154,7 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const job = sampleRecord();
       await store.commit(
         batch({
-          jobs: [{ record: job, expectedVersion: null }],
+          jobs: [{ record: job, expectedVersion: null, expectedState: null }],
           idempotency: [{ key: 'order-1', jobId: job.id, fingerprint: 'abc', expiresAtMs: 5000 }],
           steps: [
             { jobId: job.id, name: 'charge', result: { id: 'ch_1' }, attempt: 1, atMs: 10 },
@@ -204,7 +204,7 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       run: async () => {
         const first = await harness.open();
         const a = sampleRecord({ state: JobState.running, rank: null, dueAtMs: 42 });
-        await first.commit(batch({ jobs: [{ record: a, expectedVersion: null }], steps: [{ jobId: a.id, name: 's', result: 1, attempt: 1, atMs: 1 }] }));
+        await first.commit(batch({ jobs: [{ record: a, expectedVersion: null, expectedState: null }], steps: [{ jobId: a.id, name: 's', result: 1, attempt: 1, atMs: 1 }] }));
         const second = await harness.reopen(first);
         if (second !== first) await harness.close?.(first);
         try {
