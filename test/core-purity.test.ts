@@ -19,7 +19,8 @@ describe('packages/core', () => {
       readFileSync(file, 'utf8')
         .split('\n')
         .forEach((line, i) => {
-          const code = line.replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
+          // Strings are not code: an import path such as './window.ts' is not `window.`.
+          const code = line.replace(/'[^']*'|"[^"]*"|`[^`]*`/g, "''").replace(/\/\/.*$/, '').replace(/^\s*\*.*$/, '');
           if (AMBIENT.test(code)) offenders.push(`${file.slice(CORE.length)}:${i + 1}: ${line.trim()}`);
         });
     }

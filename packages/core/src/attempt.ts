@@ -27,6 +27,8 @@ export class Attempt implements JobContext {
   lastBeatMs: number;
   /** An outcome was recorded, or the attempt was abandoned: later results are ignored. */
   settled = false;
+  /** Let through a half-open breaker: its outcome decides the breaker. */
+  probe = false;
   private readonly host: AttemptHost;
   /** Made on first use of `signal`: most handlers never look. */
   private controller: AbortController | null = null;

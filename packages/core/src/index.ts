@@ -18,7 +18,7 @@ export {
   type Transition,
   type TraceContext,
   type RetryOptions,
-  type BackoffOptions,
+  TimeoutPolicy,
 } from './job.ts';
 export {
   DEFAULT_QUEUE,
@@ -35,7 +35,24 @@ export {
 } from './options.ts';
 export { DEFAULT_AGING_STEP_MS, rankOf, overtakeWindowMs } from './priority.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
-export { toFailure } from './failure.ts';
+export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
+export { nextDelayMs, resolveBackoff, DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';
+export { breakerAllows, breakerRecord, breakerStarted, closedBreaker, type BreakerOptions, type BreakerState, type BreakerDecision } from './breaker.ts';
+export {
+  budgetAllows,
+  budgetRecord,
+  throttleAllows,
+  throttleRecord,
+  throttleRejectProbability,
+  takeToken,
+  fullBucket,
+  type RetryBudgetOptions,
+  type ThrottleOptions,
+  type RateLimitOptions,
+  type TokenBucketState,
+  type Admission,
+} from './budget.ts';
+export { freshResource, admit, recordOutcome, failureRate, backoffStretch, type ResourceOptions, type ResourceState, type ResourceSnapshot, type ResourceDecision } from './resource.ts';
 export { isLegalTransition } from './transitions.ts';
 export { EventName, type SchedulerEvent, type TransitionEvent, type ProgressEvent, type StalledEvent, type DeduplicatedEvent, type EventOf, type Listener } from './events.ts';
 export { Histogram, type MetricsSnapshot, type LatencySummary, type TypeOutcomes } from './metrics.ts';

@@ -1,4 +1,5 @@
 /** The job model: what a job is, its states, and the data it carries. */
+import type { Backoff } from './backoff.ts';
 
 export const JobState = {
   /** Dependencies unmet, or an earlier job with the same ordering key unfinished. */
@@ -68,17 +69,23 @@ export interface TraceContext {
   readonly tracestate?: string;
 }
 
-export interface BackoffOptions {
-  /** @default 'constant' */
-  readonly kind: 'constant';
-  /** @default 1000 */
-  readonly delayMs: number;
-}
+/** What a timed-out attempt leads to. */
+export const TimeoutPolicy = {
+  /** Retry like any transient failure (default). */
+  retry: 'retry',
+  /** Retry one priority level higher. */
+  escalate: 'escalate',
+  /** Fail the job. */
+  fail: 'fail',
+} as const;
+export type TimeoutPolicy = (typeof TimeoutPolicy)[keyof typeof TimeoutPolicy];
 
 export interface RetryOptions {
   /** Attempts in all, the first included. `1` means no retry. @default 3 */
   readonly maxAttempts: number;
-  readonly backoff: BackoffOptions;
+  readonly backoff: Backoff;
+  /** @default 'retry' */
+  readonly onTimeout: TimeoutPolicy;
 }
 
 /** Why a transition happened: a stable code, and words for people. */
@@ -141,6 +148,8 @@ export interface JobRecord {
   readonly finishedAtMs: number | null;
   readonly result: Json | null;
   readonly error: Failure | null;
+  /** The last retry delay: decorrelated jitter grows from it. */
+  readonly retryDelayMs: number | null;
   readonly progress: Json | null;
   readonly history: readonly Transition[];
 }
@@ -163,7 +172,7 @@ export interface JobInput<Type extends string = string, Payload = Json> {
   readonly dependsOn?: readonly string[];
   /** @default 'fail' */
   readonly onDependencyFailure?: DependencyFailurePolicy;
-  readonly retry?: Partial<Omit<RetryOptions, 'backoff'>> & { readonly backoff?: Partial<BackoffOptions> };
+  readonly retry?: Partial<Omit<RetryOptions, 'backoff'>> & { readonly backoff?: Partial<Backoff> };
   /** Per attempt. Aborts the handler's signal. @default none */
   readonly timeoutMs?: number;
   /** Overall: past it the job fails with cause `deadline-exceeded`. */

@@ -1,4 +1,5 @@
 import { JobState, PRIORITY_LEVELS } from './job.ts';
+import type { ResourceSnapshot } from './resource.ts';
 import type { StateCounts } from './store.ts';
 
 /**
@@ -69,6 +70,8 @@ export interface MetricsSnapshot {
   readonly stalled: number;
   /** Running jobs whose handler has not heartbeated for `stalledAfterMs`. */
   readonly silent: readonly string[];
+  /** Breaker, budget, throttle and failure rate per resource this scheduler has seen. */
+  readonly resources: Readonly<Record<string, ResourceSnapshot>>;
 }
 
 /** The counters the scheduler keeps in memory between snapshots. */
@@ -89,7 +92,7 @@ export class MetricsRecorder {
     else outcome.failed++;
   }
 
-  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): MetricsSnapshot {
+  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): Omit<MetricsSnapshot, 'resources'> {
     const depth = {} as Record<JobState, { total: number; byPriority: readonly number[] }>;
     for (const state of Object.values(JobState)) {
       const byPriority = counts[state] ?? new Array<number>(PRIORITY_LEVELS).fill(0);

@@ -1,6 +1,9 @@
 import type { Clock } from './clock.ts';
 import { ValidationError } from './errors.ts';
-import { DependencyFailurePolicy, PRIORITY_LEVELS, Priority, type JobInput, type Json, type RetryOptions } from './job.ts';
+import { DependencyFailurePolicy, PRIORITY_LEVELS, Priority, TimeoutPolicy, type JobInput, type Json, type RetryOptions } from './job.ts';
+import { DEFAULT_BACKOFF, resolveBackoff } from './backoff.ts';
+import type { Classifier } from './classify.ts';
+import { validateResource, type ResourceOptions } from './resource.ts';
 import { assertJson } from './json.ts';
 import { DEFAULT_AGING_STEP_MS } from './priority.ts';
 import type { Random } from './random.ts';
@@ -12,7 +15,7 @@ export const DEFAULT_QUEUE = 'default';
 export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_LEASE_MS = 30_000;
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
-export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1000 } };
+export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, backoff: DEFAULT_BACKOFF, onTimeout: 'retry' };
 export const DEFAULT_MAX_BATCH = 1000;
 
 // Handlers are contravariant in their payload, so the constraint has to accept any.
@@ -44,8 +47,14 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly leaseMs?: number;
   /** @default 86400000 (24 h) */
   readonly idempotencyTtlMs?: number;
-  /** Defaults for jobs that do not set `retry`. @default { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1000 } } */
-  readonly retry?: RetryOptions;
+  /** Defaults for jobs that do not set `retry`; a job's own `retry` fills in from these. @default DEFAULT_RETRY (3 attempts, exponential from 1 s with full jitter) */
+  readonly retry?: JobInput['retry'];
+  /** Your errors, classified before the built-in chain (Baton errors, timeouts, HTTP status). */
+  readonly classify?: Classifier;
+  /** Breakers, retry budgets, throttling and rate limits per `resource` a job names. */
+  readonly resources?: Readonly<Record<string, ResourceOptions>>;
+  /** For resources not listed in `resources`. @default {} (adaptive backoff only) */
+  readonly defaultResource?: ResourceOptions;
   /** @default attemptLimitPolicy */
   readonly retryPolicy?: RetryPolicy;
   /** Keep succeeded jobs (with results) in the store. Jobs with an idempotency key are always kept. @default true */
@@ -64,6 +73,9 @@ export interface ResolvedOptions {
   readonly idempotencyTtlMs: number;
   readonly retry: RetryOptions;
   readonly retryPolicy: RetryPolicy;
+  readonly classify: Classifier | undefined;
+  readonly resources: ReadonlyMap<string, ResourceOptions>;
+  readonly defaultResource: ResourceOptions;
   readonly keepSucceeded: boolean;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
@@ -116,6 +128,9 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     idempotencyTtlMs: number('idempotencyTtlMs', options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS, 1),
     retry: resolveRetry('retry', options.retry, DEFAULT_RETRY),
     retryPolicy: options.retryPolicy ?? attemptLimitPolicy,
+    classify: options.classify,
+    resources: new Map(Object.entries(options.resources ?? {}).map(([name, r]) => (validateResource(`resources.${name}`, r), [name, r]))),
+    defaultResource: options.defaultResource === undefined ? {} : (validateResource('defaultResource', options.defaultResource), options.defaultResource),
     keepSucceeded: options.keepSucceeded ?? true,
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
@@ -126,11 +141,14 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
 function resolveRetry(field: string, input: JobInput['retry'] | undefined, defaults: RetryOptions): RetryOptions {
   if (input === undefined) return defaults;
   if (input === null || typeof input !== 'object') throw new ValidationError(field, `Expected \`${field}\` to be an object, got ${show(input)}`);
-  const kind = input.backoff?.kind ?? defaults.backoff.kind;
-  if (kind !== 'constant') throw new ValidationError(`${field}.backoff.kind`, `Expected \`${field}.backoff.kind\` to be "constant", got ${show(kind)}`);
+  const onTimeout = input.onTimeout ?? defaults.onTimeout;
+  if (!Object.values(TimeoutPolicy).includes(onTimeout)) {
+    throw new ValidationError(`${field}.onTimeout`, `Expected \`${field}.onTimeout\` to be "retry", "escalate" or "fail", got ${show(onTimeout)}`);
+  }
   return {
     maxAttempts: number(`${field}.maxAttempts`, input.maxAttempts ?? defaults.maxAttempts, 1, true),
-    backoff: { kind, delayMs: number(`${field}.backoff.delayMs`, input.backoff?.delayMs ?? defaults.backoff.delayMs, 0) },
+    backoff: resolveBackoff(`${field}.backoff`, input.backoff, defaults.backoff),
+    onTimeout,
   };
 }
 

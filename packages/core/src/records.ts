@@ -61,6 +61,7 @@ function rebuild(r: JobRecord, c: Partial<JobRecord>): JobRecord {
     finishedAtMs: c.finishedAtMs === undefined ? r.finishedAtMs : c.finishedAtMs,
     result: c.result === undefined ? r.result : c.result,
     error: c.error === undefined ? r.error : c.error,
+    retryDelayMs: c.retryDelayMs === undefined ? r.retryDelayMs : c.retryDelayMs,
     progress: c.progress === undefined ? r.progress : c.progress,
     history: c.history === undefined ? r.history : c.history,
   };
@@ -144,6 +145,7 @@ export function draft(id: string, input: ResolvedInput, dependsOn: readonly stri
     finishedAtMs: null,
     result: null,
     error: null,
+    retryDelayMs: null,
     progress: null,
     history: [],
   };

@@ -1,3 +1,4 @@
+import { nextDelayMs } from './backoff.ts';
 import { FailureKind, type Failure, type JobRecord } from './job.ts';
 import type { Random } from './random.ts';
 
@@ -6,6 +7,8 @@ export interface RetryInput {
   readonly failure: Failure;
   readonly nowMs: number;
   readonly random: Random;
+  /** From the resource's health (adaptive backoff): at least 1. */
+  readonly stretch: number;
 }
 
 export type RetryDecision =
@@ -21,13 +24,20 @@ export interface RetryPolicy {
   decide(input: RetryInput): RetryDecision;
 }
 
-/** Attempt limit and the job's own backoff; honours a rate limit's retry-after. */
+/**
+ * The default: permanent failures fail, attempts are limited, and the delay
+ * is the job's backoff (with jitter, priority and the resource's health),
+ * but never shorter than a server's `Retry-After`.
+ */
 export const attemptLimitPolicy: RetryPolicy = {
-  decide({ job, failure }) {
+  decide({ job, failure, random, stretch }) {
     const { maxAttempts, backoff } = job.retry;
     if (!failure.retryable) return { retry: false, reason: `${failure.kind}: not retryable` };
     if (job.attempt >= maxAttempts) return { retry: false, reason: `attempts exhausted (${job.attempt}/${maxAttempts})` };
-    const waitMs = failure.kind === FailureKind.rateLimited && failure.retryAfterMs !== null ? Math.max(backoff.delayMs, failure.retryAfterMs) : backoff.delayMs;
-    return { retry: true, delayMs: waitMs, reason: `${failure.kind}, attempt ${job.attempt}/${maxAttempts}` };
+    const computed = nextDelayMs(backoff, { failures: job.attempt, previousDelayMs: job.retryDelayMs, priority: job.priority, stretch }, random);
+    const serverSays = failure.kind === FailureKind.rateLimited && failure.retryAfterMs !== null ? failure.retryAfterMs : 0;
+    const delayMs = Math.max(computed, serverSays);
+    const why = delayMs === serverSays && serverSays > 0 ? 'retry-after' : `${backoff.kind} backoff, ${backoff.jitter} jitter`;
+    return { retry: true, delayMs, reason: `${failure.kind}, attempt ${job.attempt}/${maxAttempts}, ${why}` };
   },
 };

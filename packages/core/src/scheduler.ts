@@ -3,11 +3,13 @@ import { Attempt, type AttemptHost } from './attempt.ts';
 import type { DependencyResult } from './context.ts';
 import { Emitter, EventName, STATE_EVENT, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { IdempotencyConflictError, IllegalTransitionError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
-import { failure, toFailure } from './failure.ts';
+import { classify } from './classify.ts';
+import { failure } from './failure.ts';
+import { ResourceHealth } from './health.ts';
 import { assertAcyclic } from './graph.ts';
 import { createIdGenerator } from './ids.ts';
 import { assertJson, canonicalJson, hash53 } from './json.ts';
-import { FailureKind, JobState, isTerminal, type Cause, type Failure, type JobInput, type Json, type JobRecord } from './job.ts';
+import { FailureKind, JobState, PRIORITY_LEVELS, isTerminal, type Cause, type Failure, type JobInput, type Json, type JobRecord } from './job.ts';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
 import { resolveInput, resolveOptions, type Handlers, type PayloadOf, type ResolvedInput, type ResolvedOptions, type SchedulerOptions } from './options.ts';
 import type { Random } from './random.ts';
@@ -94,6 +96,7 @@ export class Scheduler<H extends Handlers = Handlers> {
   private readonly nextId: (nowMs: number) => string;
   private readonly emitter: Emitter;
   private readonly metricsRecorder = new MetricsRecorder();
+  private readonly health: ResourceHealth;
 
   private status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private pumping: Promise<void> | null = null;
@@ -124,6 +127,7 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   constructor(options: SchedulerOptions<H>) {
     this.options = resolveOptions(options);
+    this.health = new ResourceHealth(this.options);
     this.store = options.store;
     this.clock = options.clock;
     this.random = options.random;
@@ -248,7 +252,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     const now = this.clock.now();
     const silent: string[] = [];
     for (const [id, attempt] of this.attempts) if (now - attempt.lastBeatMs >= this.options.silentAfterMs) silent.push(id);
-    return this.metricsRecorder.snapshot(now, await this.store.counts(), silent);
+    return { ...this.metricsRecorder.snapshot(now, await this.store.counts(), silent), resources: this.health.snapshot(now) };
   }
 
   /** Resolves when no tick is in progress or pending. Handlers may still be running. */
@@ -367,6 +371,7 @@ export class Scheduler<H extends Handlers = Handlers> {
       await this.claim(tick, now, fx);
     }
 
+    this.health.flush(tick);
     const batch = tick.batch();
     try {
       if (!isEmptyBatch(batch)) await this.store.commit(batch);
@@ -375,6 +380,7 @@ export class Scheduler<H extends Handlers = Handlers> {
       // settled attempts stay `running` in the store until their lease
       // expires and they are recovered.
       for (const attempt of fx.claimed) this.dropAttempt(attempt);
+      this.health.forget();
       for (const reject of fx.rejections) reject(error);
       this.options.logger.error('store commit failed', { error, writes: batch.jobs.length });
       this.dirty = this.units.length > 0 || this.outcomes.length > 0;
@@ -545,6 +551,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.metricsRecorder.run.record(now - attempt.startedAtMs);
 
     if (outcome.ok) {
+      if (base.resource !== null) await this.health.record(tick, base.resource, now, true, attempt.probe);
       const next = transition(base, JobState.succeeded, now, COMPLETED, terminalPatch(now, { result: outcome.result, error: null }));
       this.put(tick, fx, next, base, COMPLETED);
       this.metricsRecorder.finished(next.type, next.attempt, true);
@@ -554,11 +561,17 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
 
     const fault = outcome.failure;
+    if (base.resource !== null) await this.health.record(tick, base.resource, now, fault.kind === FailureKind.permanent, attempt.probe);
     if (outcome.deadline || (base.deadlineAtMs !== null && now >= base.deadlineAtMs)) {
       await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed during attempt ${base.attempt}` }, fault);
       return;
     }
-    const decision = this.options.retryPolicy.decide({ job: base, failure: fault, nowMs: now, random: this.random });
+    if (fault.kind === FailureKind.timeout && base.retry.onTimeout === 'fail') {
+      await this.fail(base, tick, now, fx, { code: fault.code ?? 'timeout', message: `timeout policy is fail: ${fault.message}` }, fault);
+      return;
+    }
+    const stretch = base.resource === null ? 1 : await this.health.stretch(tick, base.resource, now);
+    const decision = this.options.retryPolicy.decide({ job: base, failure: fault, nowMs: now, random: this.random, stretch });
     if (!decision.retry) {
       await this.fail(base, tick, now, fx, { code: fault.code ?? fault.kind, message: `${decision.reason}: ${fault.message}` }, fault);
       return;
@@ -568,11 +581,17 @@ export class Scheduler<H extends Handlers = Handlers> {
       await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `the next attempt would start after the deadline ${base.deadlineAtMs}` }, fault);
       return;
     }
-    const cause: Cause = { code: 'retry', message: `retry in ${decision.delayMs} ms: ${decision.reason}: ${fault.message}` };
+    const escalate = fault.kind === FailureKind.timeout && base.retry.onTimeout === 'escalate' && base.priority < PRIORITY_LEVELS - 1;
+    const priority = escalate ? base.priority + 1 : base.priority;
+    const cause: Cause = {
+      code: 'retry',
+      message: `retry in ${(decision.delayMs / 1000).toFixed(1)} s: ${decision.reason}${escalate ? `, escalated to priority ${priority}` : ''}: ${fault.message}`,
+    };
+    const patch = { error: fault, retryDelayMs: decision.delayMs, priority };
     const next =
       decision.delayMs <= 0
-        ? transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), error: fault })
-        : transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs, error: fault });
+        ? transition(base, JobState.ready, now, cause, { ...readyPatch({ priority }, now, this.options.agingStepMs), ...patch })
+        : transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs, ...patch });
     this.put(tick, fx, next, base, cause);
   }
 
@@ -692,11 +711,24 @@ export class Scheduler<H extends Handlers = Handlers> {
             await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed before the job could start` }, null);
             continue;
           }
+          let probe = false;
+          if (base.resource !== null) {
+            const decision = await this.health.admit(tick, base.resource, now, base.attempt > 0, this.random);
+            if (!decision.allow) {
+              // Deferred, not failed: no attempt is spent. A little spread keeps the deferred from waking as one herd.
+              const spread = Math.round(this.random.next() * Math.min(1000, Math.max(0, decision.retryAtMs - now) * 0.1));
+              const cause: Cause = { code: 'deferred', message: `deferred: ${decision.reason}` };
+              this.put(tick, fx, transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs: decision.retryAtMs + spread }), base, cause);
+              continue;
+            }
+            probe = decision.probe;
+          }
           const next = transition(base, JobState.running, now, CLAIMED, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
           this.put(tick, fx, next, base, CLAIMED);
           this.metricsRecorder.wait.record(now - base.readyAtMs!);
           const dependencies = next.dependsOn.length === 0 ? NO_DEPENDENCIES : dependencyResults(await tick.getMany(next.dependsOn), next.dependsOn);
           const attempt = new Attempt(this.host, next, now, dependencies);
+          attempt.probe = probe;
           this.attempts.set(next.id, attempt);
           this.running.set(queue, this.running.get(queue)! + 1);
           fx.claimed.push(attempt);
@@ -764,10 +796,10 @@ export class Scheduler<H extends Handlers = Handlers> {
         assertJson(result, 'result');
         this.outcomes.push({ attempt, ok: true, result });
       } catch (invalid) {
-        this.outcomes.push({ attempt, ok: false, failure: toFailure(invalid, FailureKind.permanent), deadline: false });
+        this.outcomes.push({ attempt, ok: false, failure: failure(FailureKind.permanent, 'invalid-result', (invalid as Error).message), deadline: false });
       }
     } else {
-      this.outcomes.push({ attempt, ok: false, failure: toFailure(error), deadline: false });
+      this.outcomes.push({ attempt, ok: false, failure: classify(error, this.clock.now(), this.options.classify), deadline: false });
     }
     this.kick();
   }

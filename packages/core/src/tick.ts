@@ -1,4 +1,4 @@
-import type { JobRecord, JobState } from './job.ts';
+import type { Json, JobRecord, JobState } from './job.ts';
 import type { IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
 
 const byRank = (a: JobRecord, b: JobRecord): number => a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -19,6 +19,7 @@ export class Tick {
   private readonly idempotencyPuts = new Map<string, IdempotencyRecord>();
   private readonly idempotencyDeletes = new Set<string>();
   private readonly stepPuts: StepRecord[] = [];
+  private readonly metaPuts = new Map<string, Json>();
   private readonly deletes = new Set<string>();
   /** Waiting records written this tick, by what they wait on. */
   private readonly localWaiters = new Map<string, JobRecord[]>();
@@ -31,7 +32,7 @@ export class Tick {
   }
 
   get size(): number {
-    return this.overlay.size + this.stepPuts.length + this.deletes.size + this.idempotencyPuts.size + this.idempotencyDeletes.size;
+    return this.overlay.size + this.metaPuts.size + this.stepPuts.length + this.deletes.size + this.idempotencyPuts.size + this.idempotencyDeletes.size;
   }
 
   /** Records written this tick, in write order. */
@@ -132,6 +133,14 @@ export class Tick {
     this.idempotencyPuts.set(record.key, record);
   }
 
+  async getMeta(name: string): Promise<Json | undefined> {
+    return this.metaPuts.has(name) ? this.metaPuts.get(name) : await this.store.getMeta(name);
+  }
+
+  putMeta(name: string, value: Json): void {
+    this.metaPuts.set(name, value);
+  }
+
   putStep(step: StepRecord): void {
     this.stepPuts.push(step);
   }
@@ -150,7 +159,7 @@ export class Tick {
       idempotency: [...this.idempotencyPuts.values()],
       idempotencyDeletes: [...this.idempotencyDeletes],
       steps: this.stepPuts,
-      meta: [],
+      meta: [...this.metaPuts].map(([name, value]) => ({ name, value })),
     };
   }
 

@@ -9,7 +9,8 @@ const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
   new: [JobState.waiting, JobState.scheduled, JobState.ready],
   waiting: [JobState.ready, JobState.scheduled, JobState.failed, JobState.cancelled],
   scheduled: [JobState.ready, JobState.failed, JobState.cancelled],
-  ready: [JobState.running, JobState.failed, JobState.cancelled],
+  // ready → scheduled: deferred by a breaker, budget, throttle or rate limit, no attempt spent.
+  ready: [JobState.running, JobState.scheduled, JobState.failed, JobState.cancelled],
   // running → ready: the lease expired, or the job was preempted.
   running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready],
   succeeded: [],
