@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "core,edge"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "core,storm,edge"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { SYSTEMS, type Config } from './core-throughput.ts';
 import { printEdge, runEdge } from './edge.ts';
+import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -39,7 +40,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,edge').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -113,6 +114,15 @@ if (SCENARIOS.has('core')) {
 
   const file = new URL(`./results/core-throughput-${stamp}.json`, import.meta.url);
   writeFileSync(file, JSON.stringify({ scenario: 'core-throughput', date: new Date().toISOString(), machine, jobs: JOBS, runs: RUNS, rows, goals }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}
+
+if (SCENARIOS.has('storm')) {
+  console.log(`\nRetry storms — the real scheduler and the peers under the same fake timers against one simulated dependency`);
+  const storms = await runStorms();
+  printStorms(storms);
+  const file = new URL(`./results/storm-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario: 'storm', date: new Date().toISOString(), machine, storms }, null, 2));
   console.log(`\nwrote ${file.pathname}`);
 }
 

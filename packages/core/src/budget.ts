@@ -6,6 +6,8 @@ import { add, emptyWindow, nextSliceMs, totals, type WindowShape, type WindowSta
  * attempts over `windowMs`, plus `minRetries` so a quiet resource can still
  * retry (Google SRE: a 10 % budget turns a worst case of ~3× load into
  * ~1.1×). A retry over budget is deferred, not failed, and spends nothing.
+ * The budget holds only while the resource is failing: after a few
+ * successes in a row (`RECOVERED_STREAK`), deferred retries flow again.
  */
 export interface RetryBudgetOptions {
   /** @default 0.1 */

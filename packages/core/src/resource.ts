@@ -40,7 +40,12 @@ export interface ResourceState {
   readonly bucket: TokenBucketState | null;
   /** [successes, failures] over the last minute, for adaptive backoff. */
   readonly outcomes: WindowState;
+  /** Successes since the last failure: a resource answering again lifts its retry budget. */
+  readonly streak: number;
 }
+
+/** Successes in a row after which a resource counts as recovered and its retry budget stops holding retries back. */
+export const RECOVERED_STREAK = 3;
 
 const OUTCOMES: WindowShape = { windowMs: 60_000, buckets: 12, fields: 2 };
 
@@ -51,6 +56,7 @@ export function freshResource(options: ResourceOptions, nowMs: number): Resource
     throttle: options.throttle === undefined ? null : emptyWindow(throttleShape(options.throttle), nowMs),
     bucket: options.rateLimit === undefined ? null : fullBucket(options.rateLimit, nowMs),
     outcomes: emptyWindow(OUTCOMES, nowMs),
+    streak: 0,
   };
 }
 
@@ -65,6 +71,7 @@ export function restoreResource(options: ResourceOptions, stored: Json | undefin
     throttle: fresh.throttle === null ? null : (s.throttle ?? fresh.throttle),
     bucket: fresh.bucket === null ? null : (s.bucket ?? fresh.bucket),
     outcomes: s.outcomes ?? fresh.outcomes,
+    streak: typeof s.streak === 'number' ? s.streak : 0,
   };
 }
 
@@ -89,7 +96,9 @@ export function admit(
     if (!d.allow) return { state, decision: d };
     probe = d.probe;
   }
-  if (retry && options.retryBudget !== undefined && state.budget !== null) {
+  // The budget holds retries back while the resource is failing; once it has
+  // answered a few calls in a row, retries flow again (still counted).
+  if (retry && options.retryBudget !== undefined && state.budget !== null && state.streak < RECOVERED_STREAK) {
     const d = budgetAllows(options.retryBudget, state.budget, nowMs, name);
     if (!d.allow) return { state, decision: d };
   }
@@ -110,6 +119,7 @@ export function admit(
       throttle: options.throttle === undefined || state.throttle === null ? state.throttle : throttleRecord(options.throttle, state.throttle, nowMs, 'request'),
       bucket,
       outcomes: state.outcomes,
+      streak: state.streak,
     },
     decision: { allow: true, probe },
   };
@@ -127,6 +137,7 @@ export function recordOutcome(options: ResourceOptions, state: ResourceState, no
     throttle: options.throttle === undefined || state.throttle === null || !healthy ? state.throttle : throttleRecord(options.throttle, state.throttle, nowMs, 'accept'),
     bucket: state.bucket,
     outcomes: add(OUTCOMES, state.outcomes, nowMs, healthy ? 0 : 1),
+    streak: healthy ? state.streak + 1 : 0,
   };
 }
 

@@ -715,8 +715,9 @@ export class Scheduler<H extends Handlers = Handlers> {
           if (base.resource !== null) {
             const decision = await this.health.admit(tick, base.resource, now, base.attempt > 0, this.random);
             if (!decision.allow) {
-              // Deferred, not failed: no attempt is spent. A little spread keeps the deferred from waking as one herd.
-              const spread = Math.round(this.random.next() * Math.min(1000, Math.max(0, decision.retryAtMs - now) * 0.1));
+              // Deferred, not failed: no attempt is spent. Wake-ups are spread over as long again as the
+              // wait (at least 100 ms), so the deferred do not come back as one herd.
+              const spread = Math.round(this.random.next() * Math.max(100, decision.retryAtMs - now));
               const cause: Cause = { code: 'deferred', message: `deferred: ${decision.reason}` };
               this.put(tick, fx, transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs: decision.retryAtMs + spread }), base, cause);
               continue;
