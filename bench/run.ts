@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { SYSTEMS, type Config } from './core-throughput.ts';
 import { printEdge, runEdge } from './edge.ts';
+import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
 
@@ -121,8 +122,10 @@ if (SCENARIOS.has('storm')) {
   console.log(`\nRetry storms — the real scheduler and the peers under the same fake timers against one simulated dependency`);
   const storms = await runStorms();
   printStorms(storms);
+  const overload = await runOverload();
+  printOverload(overload);
   const file = new URL(`./results/storm-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'storm', date: new Date().toISOString(), machine, storms }, null, 2));
+  writeFileSync(file, JSON.stringify({ scenario: 'storm', date: new Date().toISOString(), machine, storms, overload }, null, 2));
   console.log(`\nwrote ${file.pathname}`);
 }
 
