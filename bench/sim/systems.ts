@@ -31,41 +31,32 @@ function tracker(jobs: number): { done: number[]; finish: (job: number, atMs: nu
   };
 }
 
-/** Retries at once, forever: the storm. */
-export const immediate: System = (dep, jobs) => {
-  const t = tracker(jobs);
-  for (let job = 0; job < jobs; job++) {
-    void (async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await dep.call(job, attempt);
-          return t.finish(job, dep.now());
-        } catch {
-          // again, now
+/** A hand-written retry loop per job: `waitMs(attempt)` after each failure (0: at once). */
+function retryLoop(waitMs: (attempt: number) => number): System {
+  return (dep, jobs) => {
+    const t = tracker(jobs);
+    for (let job = 0; job < jobs; job++) {
+      void (async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await dep.call(job, attempt);
+            return t.finish(job, dep.now());
+          } catch {
+            const ms = waitMs(attempt);
+            if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+          }
         }
-      }
-    })();
-  }
-  return t;
-};
+      })();
+    }
+    return t;
+  };
+}
+
+/** Retries at once, forever: the storm. */
+export const immediate: System = retryLoop(() => 0);
 
 /** Exponential backoff from 100 ms, ×2, capped at 10 s, no jitter: synchronized waves. */
-export const exponentialNoJitter: System = (dep, jobs) => {
-  const t = tracker(jobs);
-  for (let job = 0; job < jobs; job++) {
-    void (async () => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await dep.call(job, attempt);
-          return t.finish(job, dep.now());
-        } catch {
-          await new Promise((r) => setTimeout(r, Math.min(10_000, 100 * 2 ** (attempt - 1))));
-        }
-      }
-    })();
-  }
-  return t;
-};
+export const exponentialNoJitter: System = retryLoop((attempt) => Math.min(10_000, 100 * 2 ** (attempt - 1)));
 
 /** cockatiel's retry with its ExponentialBackoff defaults (decorrelated jitter from 128 ms, ≤ 30 s), optionally inside its consecutive breaker. */
 function cockatielSystem(withBreaker: boolean): System {

@@ -109,3 +109,8 @@ export class Emitter {
     }
   }
 }
+
+/** The job's trace id, or its id: ties log records to one job across runtimes. */
+export function correlationId(record: JobRecord): string {
+  return record.trace === null ? record.id : record.trace.traceparent.slice(3, 35);
+}

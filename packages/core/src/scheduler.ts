@@ -1,21 +1,22 @@
 import type { Clock, TimerHandle } from './clock.ts';
 import { Attempt, type AttemptHost } from './attempt.ts';
 import type { DependencyResult } from './context.ts';
-import { Emitter, EventName, STATE_EVENT, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
-import { IdempotencyConflictError, IllegalTransitionError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
+import { correlationId, Emitter, EventName, STATE_EVENT, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
+import { IllegalTransitionError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
 import { classify } from './classify.ts';
 import { failure } from './failure.ts';
 import { ResourceHealth } from './health.ts';
-import { assertAcyclic } from './graph.ts';
 import { createIdGenerator } from './ids.ts';
-import { assertJson, canonicalJson, hash53 } from './json.ts';
+import { assertJson } from './json.ts';
 import { FailureKind, JobState, PRIORITY_LEVELS, isTerminal, type Cause, type Failure, type JobInput, type Json, type JobRecord } from './job.ts';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
-import { resolveInput, resolveOptions, type Handlers, type PayloadOf, type ResolvedInput, type ResolvedOptions, type SchedulerOptions } from './options.ts';
+import { resolveOptions, type Handlers, type PayloadOf, type ResolvedOptions, type SchedulerOptions } from './options.ts';
 import type { Random } from './random.ts';
-import { draft, evaluateBlockers, readyPatch, release, terminalPatch, transition, update } from './records.ts';
-import { isEmptyBatch, type IdempotencyRecord, type ListPage, type ListQuery, type Store } from './store.ts';
+import { evaluateBlockers, readyPatch, release, terminalPatch, transition, update } from './records.ts';
+import { isEmptyBatch, type ListPage, type ListQuery, type Store } from './store.ts';
 import { Tick } from './tick.ts';
+import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
+import { Effects } from './effects.ts';
 
 export interface SubmitResult {
   readonly job: JobRecord;
@@ -38,15 +39,6 @@ type Outcome =
   | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
   | { readonly attempt: Attempt; readonly ok: false; readonly failure: Failure; readonly deadline: boolean };
 
-interface SubmitUnit {
-  readonly inputs: readonly ResolvedInput[];
-  readonly ids: readonly string[];
-  /** Input indexes, dependencies first. */
-  readonly order: readonly number[];
-  readonly resolve: (results: SubmitResult[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 interface Operation {
   readonly kind: 'cancel' | 'retry';
   readonly id: string;
@@ -63,21 +55,8 @@ interface StepWrite {
   readonly reject: (error: unknown) => void;
 }
 
-/** What a tick does once its batch has committed, in order. */
-class Effects {
-  readonly transitions: Array<{ readonly record: JobRecord; readonly from: JobState | null; readonly cause: Cause }> = [];
-  readonly events: SchedulerEvent[] = [];
-  readonly settle: Array<() => void> = [];
-  readonly rejections: Array<(error: unknown) => void> = [];
-  readonly claimed: Attempt[] = [];
-}
-
-const SINGLE: readonly number[] = [0];
 const NO_DEPENDENCIES: readonly DependencyResult[] = [];
-const NO_IDS: readonly string[] = [];
-const CLEAR = { kind: 'clear' } as const;
 const CLAIMED: Cause = { code: 'claimed' };
-const SUBMITTED: Cause = { code: 'submitted' };
 const COMPLETED: Cause = { code: 'completed' };
 
 /**
@@ -194,7 +173,7 @@ export class Scheduler<H extends Handlers = Handlers> {
   submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<SubmitResult[]> {
     try {
       if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
-      const unit = this.prepare(inputs as ReadonlyArray<JobInput<string, unknown>>);
+      const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, this.clock.now(), this.nextId);
       return new Promise((resolve, reject) => {
         this.units.push({ ...unit, resolve, reject });
         this.kick();
@@ -262,44 +241,6 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   // ---- input ---------------------------------------------------------------
 
-  private prepare(inputs: ReadonlyArray<JobInput<string, unknown>>): Omit<SubmitUnit, 'resolve' | 'reject'> {
-    if (!Array.isArray(inputs) || inputs.length === 0) {
-      throw new ValidationError('jobs', `Expected \`jobs\` to be a non-empty array, got ${Array.isArray(inputs) ? '[]' : typeof inputs}`);
-    }
-    const now = this.clock.now();
-    const resolved = inputs.map((input, i) => resolveInput(input, this.handlers, this.options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
-    const refs = new Map<string, number>();
-    resolved.forEach((input, i) => {
-      if (input.ref === null) return;
-      if (refs.has(input.ref)) throw new ValidationError(`jobs[${i}].ref`, `\`ref\` ${JSON.stringify(input.ref)} is used twice`);
-      refs.set(input.ref, i);
-    });
-    resolved.forEach((input, i) => {
-      if (input.deadlineAtMs !== null && input.deadlineAtMs <= now) {
-        throw new ValidationError(`jobs[${i}].deadlineAtMs`, `\`deadlineAtMs\` ${input.deadlineAtMs} has already passed (now ${now})`);
-      }
-    });
-    const ids = resolved.map(() => this.nextId(now));
-    if (resolved.length === 1 && resolved[0]!.dependsOn.length === 0) return { inputs: resolved, ids, order: SINGLE };
-    const graph = new Map<string, readonly string[]>();
-    resolved.forEach((input, i) => graph.set(input.ref ?? ids[i]!, input.dependsOn));
-    assertAcyclic(graph);
-    // Dependencies first, so a job sees the state its in-batch dependencies start in.
-    const order: number[] = [];
-    const placed = new Set<number>();
-    const place = (i: number, depth: number): void => {
-      if (placed.has(i) || depth > resolved.length) return;
-      for (const dep of resolved[i]!.dependsOn) {
-        const j = refs.get(dep);
-        if (j !== undefined) place(j, depth + 1);
-      }
-      placed.add(i);
-      order.push(i);
-    };
-    resolved.forEach((_, i) => place(i, 0));
-    return { inputs: resolved, ids, order };
-  }
-
   private operate(kind: Operation['kind'], id: string): Promise<JobRecord> {
     if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
     if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
@@ -354,7 +295,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.stepWrites = [];
     this.beats = new Map();
 
-    for (const unit of units) await this.admit(unit, tick, now, fx);
+    for (const unit of units) await admitUnit(unit, tick, now, fx, this.options.agingStepMs);
     this.expireAttempts(now);
     const outcomes = this.outcomes;
     this.outcomes = [];
@@ -464,82 +405,6 @@ export class Scheduler<H extends Handlers = Handlers> {
   }
 
   // ---- admission -----------------------------------------------------------
-
-  private async admit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects): Promise<void> {
-    const results: SubmitResult[] = new Array(unit.inputs.length);
-    const records: Array<{ record: JobRecord; cause: Cause }> = [];
-    // Only graphs, keys and idempotency need these: most units are one plain job.
-    let keys: Map<string, IdempotencyRecord> | undefined;
-    let created: Map<string, JobRecord> | undefined;
-    let refs: Map<string, JobRecord> | undefined;
-    let keyTails: Map<string, JobRecord> | undefined;
-    let deduplicated: SchedulerEvent[] | undefined;
-    try {
-      for (const i of unit.order) {
-        const input = unit.inputs[i]!;
-        if (input.idempotencyKey !== null) {
-          keys ??= new Map();
-          created ??= new Map();
-          const fingerprint = hash53(`${input.type}\u0000${canonicalJson(input.payload)}`);
-          const existing = keys.get(input.idempotencyKey) ?? (await tick.idempotency(input.idempotencyKey));
-          const job = existing === undefined || existing.expiresAtMs <= now ? undefined : (created.get(existing.jobId) ?? (await tick.get(existing.jobId)));
-          if (existing !== undefined && job !== undefined) {
-            if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
-            results[i] = { job, deduplicated: true };
-            if (input.ref !== null) (refs ??= new Map()).set(input.ref, job);
-            (deduplicated ??= []).push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
-            continue;
-          }
-          keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
-        }
-
-        let dependsOn: readonly string[] = NO_IDS;
-        let deps: Array<JobRecord | undefined> = [];
-        if (input.dependsOn.length > 0) {
-          const ids: string[] = [];
-          for (const [d, dep] of input.dependsOn.entries()) {
-            const record = refs?.get(dep) ?? (await tick.get(dep));
-            if (record === undefined) {
-              throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
-            }
-            ids.push(record.id);
-            deps.push(record);
-          }
-          dependsOn = ids;
-        }
-        let predecessor: JobRecord | undefined;
-        if (input.key !== null) {
-          predecessor = keyTails?.get(input.key) ?? (await tick.lastWithKey(input.key));
-          if (predecessor !== undefined && isTerminal(predecessor.state)) predecessor = undefined;
-        }
-
-        const fresh = draft(unit.ids[i]!, input, dependsOn, predecessor?.id ?? null, now);
-        const verdict = dependsOn.length === 0 && predecessor === undefined ? CLEAR : evaluateBlockers(fresh, deps, predecessor);
-        const record =
-          verdict.kind === 'blocked'
-            ? transition(fresh, JobState.waiting, now, SUBMITTED)
-            : verdict.kind === 'doomed'
-              ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
-              : release(fresh, now, this.options.agingStepMs, SUBMITTED);
-        records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
-        results[i] = { job: record, deduplicated: false };
-        created?.set(record.id, record);
-        if (input.ref !== null) (refs ??= new Map()).set(input.ref, record);
-        if (input.key !== null) (keyTails ??= new Map()).set(input.key, record);
-      }
-    } catch (error) {
-      unit.reject(error);
-      return;
-    }
-    for (const { record, cause } of records) {
-      tick.put(record, null);
-      fx.transitions.push({ record, from: null, cause });
-    }
-    if (keys !== undefined) for (const key of keys.values()) tick.putIdempotency(key);
-    if (deduplicated !== undefined) fx.events.push(...deduplicated);
-    fx.settle.push(() => unit.resolve(results));
-    fx.rejections.push(unit.reject);
-  }
 
   // ---- outcomes ------------------------------------------------------------
 
@@ -824,9 +689,6 @@ function cancelledReason(id: string): Error {
   return Object.assign(new Error(`job ${id} was cancelled`), { name: 'AbortError', code: 'cancelled' });
 }
 
-function correlationId(record: JobRecord): string {
-  return record.trace === null ? record.id : record.trace.traceparent.slice(3, 35);
-}
 
 function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: readonly string[]): DependencyResult[] {
   return ids.map((id, i) => {

@@ -1,0 +1,150 @@
+import { IdempotencyConflictError, ValidationError } from './errors.ts';
+import { correlationId, EventName, type SchedulerEvent } from './events.ts';
+import type { Effects } from './effects.ts';
+import { assertAcyclic } from './graph.ts';
+import { canonicalJson, hash53 } from './json.ts';
+import { JobState, isTerminal, type Cause, type JobInput, type JobRecord } from './job.ts';
+import { resolveInput, type Handlers, type ResolvedInput, type ResolvedOptions } from './options.ts';
+import { draft, evaluateBlockers, release, terminalPatch, transition } from './records.ts';
+import type { SubmitResult } from './scheduler.ts';
+import type { IdempotencyRecord } from './store.ts';
+import type { Tick } from './tick.ts';
+
+/**
+ * Admission: a submit is checked and shaped when it is made (`prepareUnit`,
+ * synchronous: bad input throws before anything is queued), then admitted in
+ * a tick (`admitUnit`: idempotency, dependencies, ordering keys, first
+ * state), all or nothing per unit.
+ */
+export interface SubmitUnit {
+  readonly inputs: readonly ResolvedInput[];
+  readonly ids: readonly string[];
+  /** Input indexes, dependencies first. */
+  readonly order: readonly number[];
+  readonly resolve: (results: SubmitResult[]) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const SINGLE: readonly number[] = [0];
+const NO_IDS: readonly string[] = [];
+const CLEAR = { kind: 'clear' } as const;
+const SUBMITTED: Cause = { code: 'submitted' };
+
+export function prepareUnit(
+inputs: ReadonlyArray<JobInput<string, unknown>>,
+handlers: Handlers,
+options: ResolvedOptions,
+now: number,
+nextId: (nowMs: number) => string,
+): Omit<SubmitUnit, 'resolve' | 'reject'> {
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new ValidationError('jobs', `Expected \`jobs\` to be a non-empty array, got ${Array.isArray(inputs) ? '[]' : typeof inputs}`);
+  }
+  const resolved = inputs.map((input, i) => resolveInput(input, handlers, options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
+  const refs = new Map<string, number>();
+  resolved.forEach((input, i) => {
+    if (input.ref === null) return;
+    if (refs.has(input.ref)) throw new ValidationError(`jobs[${i}].ref`, `\`ref\` ${JSON.stringify(input.ref)} is used twice`);
+    refs.set(input.ref, i);
+  });
+  resolved.forEach((input, i) => {
+    if (input.deadlineAtMs !== null && input.deadlineAtMs <= now) {
+      throw new ValidationError(`jobs[${i}].deadlineAtMs`, `\`deadlineAtMs\` ${input.deadlineAtMs} has already passed (now ${now})`);
+    }
+  });
+  const ids = resolved.map(() => nextId(now));
+  if (resolved.length === 1 && resolved[0]!.dependsOn.length === 0) return { inputs: resolved, ids, order: SINGLE };
+  const graph = new Map<string, readonly string[]>();
+  resolved.forEach((input, i) => graph.set(input.ref ?? ids[i]!, input.dependsOn));
+  assertAcyclic(graph);
+  // Dependencies first, so a job sees the state its in-batch dependencies start in.
+  const order: number[] = [];
+  const placed = new Set<number>();
+  const place = (i: number, depth: number): void => {
+    if (placed.has(i) || depth > resolved.length) return;
+    for (const dep of resolved[i]!.dependsOn) {
+      const j = refs.get(dep);
+      if (j !== undefined) place(j, depth + 1);
+    }
+    placed.add(i);
+    order.push(i);
+  };
+  resolved.forEach((_, i) => place(i, 0));
+  return { inputs: resolved, ids, order };
+}
+
+export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, agingStepMs: number): Promise<void> {
+  const results: SubmitResult[] = new Array(unit.inputs.length);
+  const records: Array<{ record: JobRecord; cause: Cause }> = [];
+  // Only graphs, keys and idempotency need these: most units are one plain job.
+  let keys: Map<string, IdempotencyRecord> | undefined;
+  let created: Map<string, JobRecord> | undefined;
+  let refs: Map<string, JobRecord> | undefined;
+  let keyTails: Map<string, JobRecord> | undefined;
+  let deduplicated: SchedulerEvent[] | undefined;
+  try {
+    for (const i of unit.order) {
+      const input = unit.inputs[i]!;
+      if (input.idempotencyKey !== null) {
+        keys ??= new Map();
+        created ??= new Map();
+        const fingerprint = hash53(`${input.type}\u0000${canonicalJson(input.payload)}`);
+        const existing = keys.get(input.idempotencyKey) ?? (await tick.idempotency(input.idempotencyKey));
+        const job = existing === undefined || existing.expiresAtMs <= now ? undefined : (created.get(existing.jobId) ?? (await tick.get(existing.jobId)));
+        if (existing !== undefined && job !== undefined) {
+          if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
+          results[i] = { job, deduplicated: true };
+          if (input.ref !== null) (refs ??= new Map()).set(input.ref, job);
+          (deduplicated ??= []).push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
+          continue;
+        }
+        keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
+      }
+
+      let dependsOn: readonly string[] = NO_IDS;
+      let deps: Array<JobRecord | undefined> = [];
+      if (input.dependsOn.length > 0) {
+        const ids: string[] = [];
+        for (const [d, dep] of input.dependsOn.entries()) {
+          const record = refs?.get(dep) ?? (await tick.get(dep));
+          if (record === undefined) {
+            throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
+          }
+          ids.push(record.id);
+          deps.push(record);
+        }
+        dependsOn = ids;
+      }
+      let predecessor: JobRecord | undefined;
+      if (input.key !== null) {
+        predecessor = keyTails?.get(input.key) ?? (await tick.lastWithKey(input.key));
+        if (predecessor !== undefined && isTerminal(predecessor.state)) predecessor = undefined;
+      }
+
+      const fresh = draft(unit.ids[i]!, input, dependsOn, predecessor?.id ?? null, now);
+      const verdict = dependsOn.length === 0 && predecessor === undefined ? CLEAR : evaluateBlockers(fresh, deps, predecessor);
+      const record =
+        verdict.kind === 'blocked'
+          ? transition(fresh, JobState.waiting, now, SUBMITTED)
+          : verdict.kind === 'doomed'
+            ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
+            : release(fresh, now, agingStepMs, SUBMITTED);
+      records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
+      results[i] = { job: record, deduplicated: false };
+      created?.set(record.id, record);
+      if (input.ref !== null) (refs ??= new Map()).set(input.ref, record);
+      if (input.key !== null) (keyTails ??= new Map()).set(input.key, record);
+    }
+  } catch (error) {
+    unit.reject(error);
+    return;
+  }
+  for (const { record, cause } of records) {
+    tick.put(record, null);
+    fx.transitions.push({ record, from: null, cause });
+  }
+  if (keys !== undefined) for (const key of keys.values()) tick.putIdempotency(key);
+  if (deduplicated !== undefined) fx.events.push(...deduplicated);
+  fx.settle.push(() => unit.resolve(results));
+  fx.rejections.push(unit.reject);
+}
