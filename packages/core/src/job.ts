@@ -131,6 +131,8 @@ export interface JobRecord {
   readonly resource: string | null;
   readonly trace: TraceContext | null;
   readonly tags: readonly string[];
+  /** May be aborted and requeued, without spending an attempt, when critical work waits for a slot. */
+  readonly preemptible: boolean;
 
   readonly state: JobState;
   readonly version: number;
@@ -184,4 +186,6 @@ export interface JobInput<Type extends string = string, Payload = Json> {
   readonly resource?: string;
   readonly trace?: TraceContext;
   readonly tags?: readonly string[];
+  /** @default false */
+  readonly preemptible?: boolean;
 }

@@ -72,6 +72,8 @@ export interface MetricsSnapshot {
   readonly silent: readonly string[];
   /** Breaker, budget, throttle and failure rate per resource this scheduler has seen. */
   readonly resources: Readonly<Record<string, ResourceSnapshot>>;
+  /** Ready jobs counted by this scheduler, the congestion level (0–1) and the aging step it sets. */
+  readonly congestion: { readonly readyDepth: number; readonly level: number; readonly agingStepMs: number };
 }
 
 /** The counters the scheduler keeps in memory between snapshots. */
@@ -92,7 +94,7 @@ export class MetricsRecorder {
     else outcome.failed++;
   }
 
-  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): Omit<MetricsSnapshot, 'resources'> {
+  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): Omit<MetricsSnapshot, 'resources' | 'congestion'> {
     const depth = {} as Record<JobState, { total: number; byPriority: readonly number[] }>;
     for (const state of Object.values(JobState)) {
       const byPriority = counts[state] ?? new Array<number>(PRIORITY_LEVELS).fill(0);

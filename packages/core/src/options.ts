@@ -63,6 +63,14 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly silentAfterMs?: number;
   /** Most jobs promoted or claimed in one tick. @default 1000 */
   readonly maxBatch?: number;
+  /**
+   * Congestion: past `readyDepth` ready jobs the scheduler favours high
+   * priority more, up to full strength at twice that depth: priority credits
+   * grow up to `creditMultiplier` times, low-priority retries wait up to 4×
+   * longer, background jobs past their deadline are shed. It relaxes as the
+   * queue drains. @default { readyDepth: 10000, creditMultiplier: 4 }
+   */
+  readonly congestion?: { readonly readyDepth?: number; readonly creditMultiplier?: number };
   readonly logger?: Logger;
 }
 
@@ -79,6 +87,7 @@ export interface ResolvedOptions {
   readonly keepSucceeded: boolean;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
+  readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
   readonly logger: Logger;
 }
 
@@ -134,6 +143,10 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     keepSucceeded: options.keepSucceeded ?? true,
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
+    congestion: {
+      readyDepth: number('congestion.readyDepth', options.congestion?.readyDepth ?? 10_000, 1),
+      creditMultiplier: number('congestion.creditMultiplier', options.congestion?.creditMultiplier ?? 4, 1),
+    },
     logger: options.logger ?? { error: () => {} },
   };
 }
@@ -154,7 +167,7 @@ function resolveRetry(field: string, input: JobInput['retry'] | undefined, defau
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'type', 'payload', 'ref', 'priority', 'queue', 'key', 'idempotencyKey', 'idempotencyTtlMs', 'dependsOn',
-  'onDependencyFailure', 'retry', 'timeoutMs', 'deadlineAtMs', 'delayMs', 'runAtMs', 'leaseMs', 'resource', 'trace', 'tags',
+  'onDependencyFailure', 'retry', 'timeoutMs', 'deadlineAtMs', 'delayMs', 'runAtMs', 'leaseMs', 'resource', 'trace', 'tags', 'preemptible',
 ]);
 
 /** A submit input, checked and with defaults applied; ids and state come later. */
@@ -177,6 +190,7 @@ export interface ResolvedInput {
   readonly resource: string | null;
   readonly trace: JobInput['trace'] | null;
   readonly tags: readonly string[];
+  readonly preemptible: boolean;
 }
 
 /**
@@ -222,6 +236,8 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
   if (trace !== null && (typeof trace !== 'object' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(String(trace.traceparent)))) {
     throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
   }
+  const preemptible = input.preemptible ?? false;
+  if (typeof preemptible !== 'boolean') throw new ValidationError(`${field}.preemptible`, `Expected \`${field}.preemptible\` to be a boolean, got ${show(preemptible)}`);
   const payload = input.payload ?? null;
   assertJson(payload, `${field}.payload`);
   return {
@@ -243,5 +259,6 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     resource: input.resource === undefined ? null : text(`${field}.resource`, input.resource),
     trace: trace === null ? null : trace.tracestate === undefined ? { traceparent: trace.traceparent } : { traceparent: trace.traceparent, tracestate: trace.tracestate },
     tags,
+    preemptible,
   };
 }

@@ -78,6 +78,12 @@ export class Scheduler<H extends Handlers = Handlers> {
   private readonly health: ResourceHealth;
 
   private status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** Ready jobs in the store (all queues), counted from the first tick on. */
+  private readyDepth: number | null = null;
+  /** 0 (calm) to 1 (fully congested), from the ready depth. */
+  private congestion = 0;
+  /** The aging step in force: it grows with congestion, favouring high priority more. */
+  private stepMs = 0;
   private pumping: Promise<void> | null = null;
   private dirty = false;
   private timer: { readonly handle: TimerHandle; readonly atMs: number } | null = null;
@@ -107,6 +113,7 @@ export class Scheduler<H extends Handlers = Handlers> {
   constructor(options: SchedulerOptions<H>) {
     this.options = resolveOptions(options);
     this.health = new ResourceHealth(this.options);
+    this.stepMs = this.options.agingStepMs;
     this.store = options.store;
     this.clock = options.clock;
     this.random = options.random;
@@ -231,7 +238,11 @@ export class Scheduler<H extends Handlers = Handlers> {
     const now = this.clock.now();
     const silent: string[] = [];
     for (const [id, attempt] of this.attempts) if (now - attempt.lastBeatMs >= this.options.silentAfterMs) silent.push(id);
-    return { ...this.metricsRecorder.snapshot(now, await this.store.counts(), silent), resources: this.health.snapshot(now) };
+    return {
+      ...this.metricsRecorder.snapshot(now, await this.store.counts(), silent),
+      resources: this.health.snapshot(now),
+      congestion: { readyDepth: this.readyDepth ?? 0, level: this.congestion, agingStepMs: this.stepMs },
+    };
   }
 
   /** Resolves when no tick is in progress or pending. Handlers may still be running. */
@@ -284,6 +295,8 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   private async tick(): Promise<void> {
     const now = this.clock.now();
+    if (this.readyDepth === null) this.readyDepth = (await this.store.counts()).ready.reduce((a, b) => a + b, 0);
+    this.updateCongestion();
     const tick = new Tick(this.store);
     const fx = new Effects();
     const units = this.units;
@@ -295,7 +308,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.stepWrites = [];
     this.beats = new Map();
 
-    for (const unit of units) await admitUnit(unit, tick, now, fx, this.options.agingStepMs);
+    for (const unit of units) await admitUnit(unit, tick, now, fx, this.stepMs);
     this.expireAttempts(now);
     const outcomes = this.outcomes;
     this.outcomes = [];
@@ -329,6 +342,8 @@ export class Scheduler<H extends Handlers = Handlers> {
       return;
     }
 
+    this.readyDepth += tick.readyDelta();
+    this.updateCongestion();
     for (const record of tick.written()) {
       const attempt = this.attempts.get(record.id);
       if (attempt !== undefined && record.state === JobState.running) attempt.record = record;
@@ -435,7 +450,9 @@ export class Scheduler<H extends Handlers = Handlers> {
       await this.fail(base, tick, now, fx, { code: fault.code ?? 'timeout', message: `timeout policy is fail: ${fault.message}` }, fault);
       return;
     }
-    const stretch = base.resource === null ? 1 : await this.health.stretch(tick, base.resource, now);
+    // Under congestion low-priority retries wait longer: up to 4× for background at full congestion.
+    const congested = 1 + (this.congestion * 3 * (PRIORITY_LEVELS - 1 - base.priority)) / (PRIORITY_LEVELS - 1);
+    const stretch = (base.resource === null ? 1 : await this.health.stretch(tick, base.resource, now)) * congested;
     const decision = this.options.retryPolicy.decide({ job: base, failure: fault, nowMs: now, random: this.random, stretch });
     if (!decision.retry) {
       await this.fail(base, tick, now, fx, { code: fault.code ?? fault.kind, message: `${decision.reason}: ${fault.message}` }, fault);
@@ -455,7 +472,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     const patch = { error: fault, retryDelayMs: decision.delayMs, priority };
     const next =
       decision.delayMs <= 0
-        ? transition(base, JobState.ready, now, cause, { ...readyPatch({ priority }, now, this.options.agingStepMs), ...patch })
+        ? transition(base, JobState.ready, now, cause, { ...readyPatch({ priority }, now, this.stepMs), ...patch })
         : transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs, ...patch });
     this.put(tick, fx, next, base, cause);
   }
@@ -486,7 +503,7 @@ export class Scheduler<H extends Handlers = Handlers> {
         if (verdict.kind === 'blocked') continue;
         if (verdict.kind === 'clear') {
           const cause: Cause = { code: 'unblocked', message: `after ${job.id}` };
-          this.put(tick, fx, release(waiter, now, this.options.agingStepMs, cause), waiter, cause);
+          this.put(tick, fx, release(waiter, now, this.stepMs, cause), waiter, cause);
           continue;
         }
         const next = transition(waiter, verdict.to, now, verdict.cause, terminalPatch(now, verdict.to === JobState.failed ? { error: failure(FailureKind.permanent, verdict.cause.code, verdict.cause.message!) } : {}));
@@ -522,7 +539,7 @@ export class Scheduler<H extends Handlers = Handlers> {
         return;
       }
       const cause: Cause = { code: 'manual-retry', message: 'retried from the dead-letter set' };
-      const next = transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), attempt: 0, finishedAtMs: null });
+      const next = transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.stepMs), attempt: 0, finishedAtMs: null });
       this.put(tick, fx, next, base, cause);
       fx.settle.push(() => op.resolve(next));
     }
@@ -540,10 +557,10 @@ export class Scheduler<H extends Handlers = Handlers> {
       if (base.state === JobState.running) {
         await this.recoverLease(base, tick, now, fx);
       } else if (base.deadlineAtMs !== null && now >= base.deadlineAtMs) {
-        await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed before the job could start` }, null);
+        await this.fail(base, tick, now, fx, this.missedDeadline(base), null);
       } else if (base.state === JobState.scheduled && base.runAtMs !== null && base.runAtMs <= now) {
         const cause: Cause = { code: 'due' };
-        this.put(tick, fx, transition(base, JobState.ready, now, cause, readyPatch(base, base.runAtMs, this.options.agingStepMs)), base, cause);
+        this.put(tick, fx, transition(base, JobState.ready, now, cause, readyPatch(base, base.runAtMs, this.stepMs)), base, cause);
       }
     }
   }
@@ -561,19 +578,56 @@ export class Scheduler<H extends Handlers = Handlers> {
     if (base.attempt >= base.retry.maxAttempts) {
       await this.fail(base, tick, now, fx, cause, fault);
     } else {
-      this.put(tick, fx, transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.options.agingStepMs), error: fault }), base, cause);
+      this.put(tick, fx, transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.stepMs), error: fault }), base, cause);
     }
+  }
+
+  /** Congestion from the ready depth: 0 up to `readyDepth`, 1 from twice that; the aging step grows with it. */
+  private updateCongestion(): void {
+    const { readyDepth: threshold, creditMultiplier } = this.options.congestion;
+    this.congestion = Math.min(1, Math.max(0, ((this.readyDepth ?? 0) - threshold) / threshold));
+    this.stepMs = this.options.agingStepMs * (1 + this.congestion * (creditMultiplier - 1));
+  }
+
+  /** Why a job that never started failed at its deadline: shed, when background work meets congestion. */
+  private missedDeadline(job: JobRecord): Cause {
+    return this.congestion > 0 && job.priority === 0
+      ? { code: 'shed', message: `shed under congestion (${this.readyDepth} ready): deadline ${job.deadlineAtMs} passed before the job could start` }
+      : { code: 'deadline-exceeded', message: `deadline ${job.deadlineAtMs} passed before the job could start` };
+  }
+
+  /**
+   * Critical work waits and every slot of its queue is taken: abort one
+   * running preemptible job of lower priority and requeue it, giving back its
+   * attempt. Returns whether a slot was freed.
+   */
+  private async preempt(queue: string, tick: Tick, now: number, fx: Effects): Promise<boolean> {
+    const [waiting] = await tick.claimable(queue, 1);
+    if (waiting === undefined || waiting.priority < PRIORITY_LEVELS - 1) return false;
+    let victim: Attempt | undefined;
+    for (const attempt of this.attempts.values()) {
+      const r = attempt.record;
+      if (r.queue !== queue || !r.preemptible || attempt.settled || r.priority >= waiting.priority) continue;
+      if (victim === undefined || r.priority < victim.record.priority) victim = attempt;
+    }
+    if (victim === undefined) return false;
+    const base = tick.peek(victim.record.id) ?? victim.record;
+    this.abandon(victim, Object.assign(new Error(`preempted by critical job ${waiting.id}`), { name: 'AbortError', code: 'preempted' }));
+    const cause: Cause = { code: 'preempted', message: `preempted by critical job ${waiting.id}; the attempt is not counted` };
+    this.put(tick, fx, transition(base, JobState.ready, now, cause, { ...readyPatch(base, now, this.stepMs), attempt: base.attempt - 1 }), base, cause);
+    return true;
   }
 
   private async claim(tick: Tick, now: number, fx: Effects): Promise<void> {
     for (const [queue, { concurrency }] of this.options.queues) {
       let free = concurrency - this.running.get(queue)!;
+      if (free === 0 && (await this.preempt(queue, tick, now, fx))) free = 1;
       while (free > 0) {
         const want = Math.min(free, this.options.maxBatch);
         const candidates = await tick.claimable(queue, want);
         for (const base of candidates) {
           if (base.deadlineAtMs !== null && now >= base.deadlineAtMs) {
-            await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed before the job could start` }, null);
+            await this.fail(base, tick, now, fx, this.missedDeadline(base), null);
             continue;
           }
           let probe = false;

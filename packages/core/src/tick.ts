@@ -145,6 +145,18 @@ export class Tick {
     this.stepPuts.push(step);
   }
 
+  /** How many more jobs are ready after this tick than before it. */
+  readyDelta(): number {
+    let delta = 0;
+    for (const [id, record] of this.overlay) {
+      const base = this.baseVersion.get(id)!;
+      const was = base !== null && base.state === 'ready';
+      const is = record.state === 'ready' && !this.deletes.has(id);
+      delta += (is ? 1 : 0) - (was ? 1 : 0);
+    }
+    return delta;
+  }
+
   batch(): StoreBatch {
     const jobs: JobWrite[] = [];
     for (const [id, record] of this.overlay) {

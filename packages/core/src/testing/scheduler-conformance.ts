@@ -769,6 +769,72 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
       },
     ),
 
+    scenario<{ long: Handler; urgent: Handler }, string[]>(
+      'preempts a preemptible job when critical work waits for a slot, without spending its attempt',
+      (rig) => {
+        const log: string[] = [];
+        return {
+          state: log,
+          handlers: {
+            long: async (_p: null, ctx) => {
+              log.push(`long attempt ${ctx.attempt}`);
+              await Promise.race([rig().sleep(1_000), new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)))]);
+              log.push('long done');
+            },
+            urgent: async () => {
+              log.push('urgent');
+            },
+          },
+          queues: { default: { concurrency: 1 } },
+        };
+      },
+      async (rig, log) => {
+        const { job: long } = await rig.scheduler.submit({ type: 'long', preemptible: true, priority: Priority.low });
+        await rig.advance(100);
+        const { job: urgent } = await rig.scheduler.submit({ type: 'urgent', priority: Priority.critical });
+        await rig.advance(2_000);
+        deepEqual(log, ['long attempt 1', 'urgent', 'long attempt 1', 'long done'], 'the critical job ran in the preempted slot; the long one ran again');
+        equal((await rig.store.get(urgent.id))!.state, JobState.succeeded, 'urgent done');
+        const done = (await rig.store.get(long.id))!;
+        equal(done.state, JobState.succeeded, 'the preempted job finished');
+        equal(done.attempt, 1, 'its preempted attempt was not counted');
+        ok(done.history.some((t) => t.cause.code === 'preempted'), 'the preemption is in the audit trail');
+        const { job: plain } = await rig.scheduler.submit({ type: 'long', priority: Priority.low });
+        await rig.advance(100);
+        await rig.scheduler.submit({ type: 'urgent', priority: Priority.critical });
+        await rig.advance(100);
+        equal((await rig.store.get(plain.id))!.attempt, 1, 'a job not marked preemptible is not preempted');
+        equal((await rig.store.get(plain.id))!.state, JobState.running, 'it keeps its slot');
+      },
+    ),
+
+    scenario<{ work: Handler }, null>(
+      'under congestion favours high priority more, sheds background work past its deadline, and relaxes as it drains',
+      (rig) => ({
+        handlers: { work: async () => rig().sleep(100) },
+        queues: { default: { concurrency: 1 } },
+        agingStepMs: 1_000,
+        congestion: { readyDepth: 5, creditMultiplier: 4 },
+      }),
+      async (rig) => {
+        await rig.scheduler.submitAll(Array.from({ length: 30 }, () => ({ type: 'work' as const, priority: Priority.normal })));
+        const { job: background } = await rig.scheduler.submit({ type: 'work', priority: Priority.background, deadlineAtMs: START_MS + 1_000 });
+        await rig.advance(10);
+        const busy = await rig.scheduler.metrics();
+        ok(busy.congestion.level > 0, `congested: level ${busy.congestion.level} at ${busy.congestion.readyDepth} ready`);
+        ok(busy.congestion.agingStepMs > 1_000, `the aging step grew: ${busy.congestion.agingStepMs} ms`);
+        await rig.advance(1_000);
+        const shed = (await rig.store.get(background.id))!;
+        equal(shed.state, JobState.failed, 'the background job was shed');
+        equal(shed.history.at(-1)!.cause.code, 'shed', 'recorded as shed, not lost');
+        await rig.advance(4_000);
+        const calm = await rig.scheduler.metrics();
+        equal(calm.congestion.level, 0, 'calm again once drained');
+        equal(calm.congestion.agingStepMs, 1_000, 'and the step back to normal');
+        equal(calm.depth.succeeded.total, 30, 'every normal job ran');
+      },
+    ),
+
     scenario<{ effect: Handler }, Map<number, number>>(
       'finishes every job after a crash mid-run, each side effect once',
       (rig) => {

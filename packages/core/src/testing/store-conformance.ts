@@ -28,6 +28,7 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     resource: null,
     trace: null,
     tags: [],
+    preemptible: false,
     state: JobState.ready,
     version: 1,
     attempt: 0,
