@@ -29,7 +29,7 @@ export async function runStorms(): Promise<StormReport[]> {
       },
       {
         goal: 'with the budget: calls during the outage ≤ 1.1 per job, and every job completes',
-        value: `${outagePerJob.toFixed(2)} per job, ${budget.completed}/${budget.jobs} completed`,
+        value: `${outagePerJob.toFixed(3)} per job, ${budget.completed}/${budget.jobs} completed`,
         met: outagePerJob <= 1.1 && budget.completed === budget.jobs,
       },
       {
