@@ -1,1 +1,1 @@
-export {};
+export { IdbStore, SCHEMA_VERSION, type IdbStoreOptions } from './idb-store.ts';

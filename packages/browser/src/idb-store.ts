@@ -1,0 +1,219 @@
+import {
+  JobState,
+  PRIORITY_LEVELS,
+  StoreConflictError,
+  type IdempotencyRecord,
+  type JobRecord,
+  type Json,
+  type ListPage,
+  type ListQuery,
+  type StateCounts,
+  type StepRecord,
+  type Store,
+  type StoreBatch,
+} from '@baton/core';
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+
+/** The stored form of a job: the record, plus what the waiting index needs. */
+type StoredJob = JobRecord & { _blockers?: string[] };
+
+interface BatonDB extends DBSchema {
+  jobs: {
+    key: string;
+    value: StoredJob;
+    indexes: {
+      // IndexedDB leaves a record out of an index when a key part is null:
+      // only ready jobs are in `claim`, only timed jobs in `due`.
+      claim: [string, number, string];
+      due: [number, string];
+      key: [string, string];
+      state: [string, string];
+      counts: [string, number];
+      blockers: string;
+    };
+  };
+  idempotency: { key: string; value: IdempotencyRecord };
+  steps: { key: [string, string]; value: StepRecord; indexes: { job: string } };
+  meta: { key: string; value: { name: string; value: Json } };
+}
+
+export const SCHEMA_VERSION = 1;
+
+export interface IdbStoreOptions {
+  /** The database name. @default 'baton' */
+  readonly name?: string;
+}
+
+/**
+ * The `Store` on IndexedDB (through `idb`). A job is one record; the claim
+ * order and timers are compound indexes, and a batch commits in one
+ * read-write transaction that awaits nothing but its own requests, so it
+ * never auto-commits half-way. A stale version aborts the whole transaction.
+ */
+export class IdbStore implements Store {
+  private readonly db: IDBPDatabase<BatonDB>;
+
+  private constructor(db: IDBPDatabase<BatonDB>) {
+    this.db = db;
+  }
+
+  /** Opens (and creates or upgrades) the database. */
+  static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
+    const db: IDBPDatabase<BatonDB> = await openDB<BatonDB>(options.name ?? 'baton', SCHEMA_VERSION, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          const jobs = database.createObjectStore('jobs', { keyPath: 'id' });
+          jobs.createIndex('claim', ['queue', 'rank', 'id']);
+          jobs.createIndex('due', ['dueAtMs', 'id']);
+          jobs.createIndex('key', ['key', 'id']);
+          jobs.createIndex('state', ['state', 'id']);
+          jobs.createIndex('counts', ['state', 'priority']);
+          jobs.createIndex('blockers', '_blockers', { multiEntry: true });
+          database.createObjectStore('idempotency', { keyPath: 'key' });
+          database.createObjectStore('steps', { keyPath: ['jobId', 'name'] }).createIndex('job', 'jobId');
+          database.createObjectStore('meta', { keyPath: 'name' });
+        }
+      },
+      // Another tab wants a newer schema: let it, rather than block it.
+      blocking() {
+        db.close();
+      },
+    });
+    return new IdbStore(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async get(id: string): Promise<JobRecord | undefined> {
+    return strip(await this.db.get('jobs', id));
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>> {
+    const tx = this.db.transaction('jobs');
+    const found = await Promise.all(ids.map((id) => tx.store.get(id)));
+    await tx.done;
+    return found.map(strip);
+  }
+
+  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
+    const range = IDBKeyRange.bound([queue, -Infinity, ''], [queue, Infinity, '\uffff']);
+    return (await this.db.getAllFromIndex('jobs', 'claim', range, limit)).map((r) => strip(r)!);
+  }
+
+  async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
+    const range = IDBKeyRange.bound([-Infinity, ''], [nowMs, '\uffff']);
+    return (await this.db.getAllFromIndex('jobs', 'due', range, limit)).map((r) => strip(r)!);
+  }
+
+  async nextDueAtMs(): Promise<number | null> {
+    const cursor = await this.db.transaction('jobs').store.index('due').openCursor();
+    return cursor === null ? null : cursor.value.dueAtMs;
+  }
+
+  async waitingOn(id: string): Promise<readonly JobRecord[]> {
+    const found = await this.db.getAllFromIndex('jobs', 'blockers', id);
+    return found.filter((r) => r.state === JobState.waiting).map((r) => strip(r)!).sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async lastWithKey(key: string): Promise<JobRecord | undefined> {
+    const cursor = await this.db.transaction('jobs').store.index('key').openCursor(IDBKeyRange.bound([key, ''], [key, '\uffff']), 'prev');
+    return cursor === null ? undefined : strip(cursor.value);
+  }
+
+  async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.db.get('idempotency', key);
+  }
+
+  async steps(jobId: string): Promise<readonly StepRecord[]> {
+    return this.db.getAllFromIndex('steps', 'job', jobId);
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = query.limit ?? 100;
+    const after = query.cursor ?? '';
+    const tx = this.db.transaction('jobs');
+    const source =
+      query.state !== undefined
+        ? tx.store.index('state').openCursor(IDBKeyRange.bound([query.state, after], [query.state, '\uffff'], true, false))
+        : tx.store.openCursor(after === '' ? null : IDBKeyRange.lowerBound(after, true));
+    const jobs: JobRecord[] = [];
+    let more = false;
+    for (let cursor = await source; cursor !== null; cursor = await cursor.continue()) {
+      const r = cursor.value;
+      if ((query.queue !== undefined && r.queue !== query.queue) || (query.type !== undefined && r.type !== query.type)) continue;
+      if (jobs.length === limit) {
+        more = true;
+        break;
+      }
+      jobs.push(strip(r)!);
+    }
+    await tx.done;
+    return { jobs, cursor: more ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  async counts(): Promise<StateCounts> {
+    const index = this.db.transaction('jobs').store.index('counts');
+    const counts = {} as Record<JobState, number[]>;
+    const work: Promise<void>[] = [];
+    for (const state of Object.values(JobState)) {
+      counts[state] = new Array<number>(PRIORITY_LEVELS).fill(0);
+      for (let p = 0; p < PRIORITY_LEVELS; p++) work.push(index.count([state, p]).then((n) => void (counts[state][p] = n)));
+    }
+    await Promise.all(work);
+    return counts;
+  }
+
+  async getMeta(name: string): Promise<Json | undefined> {
+    return (await this.db.get('meta', name))?.value;
+  }
+
+  async commit(batch: StoreBatch): Promise<void> {
+    const tx = this.db.transaction(['jobs', 'idempotency', 'steps', 'meta'], 'readwrite');
+    const jobs = tx.objectStore('jobs');
+    try {
+      // Only IndexedDB requests are awaited in here: any other await would let the transaction commit early.
+      const stored = await Promise.all(batch.jobs.map(({ record }) => jobs.get(record.id)));
+      batch.jobs.forEach(({ record, expectedVersion }, i) => {
+        const version = stored[i]?.version ?? null;
+        if (version !== expectedVersion) {
+          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${version ?? '(none)'}`);
+        }
+      });
+      const writes: Promise<unknown>[] = batch.jobs.map(({ record }) => jobs.put(toStored(record)));
+      const steps = tx.objectStore('steps');
+      for (const id of batch.deletes) {
+        writes.push(jobs.delete(id));
+        writes.push(steps.index('job').getAllKeys(id).then((keys) => Promise.all(keys.map((k) => steps.delete(k)))));
+      }
+      const idem = tx.objectStore('idempotency');
+      for (const r of batch.idempotency) writes.push(idem.put(r));
+      for (const key of batch.idempotencyDeletes) writes.push(idem.delete(key));
+      for (const s of batch.steps) writes.push(steps.put(s));
+      const meta = tx.objectStore('meta');
+      for (const m of batch.meta) writes.push(meta.put({ name: m.name, value: m.value }));
+      await Promise.all(writes);
+      await tx.done;
+    } catch (error) {
+      try {
+        tx.abort();
+      } catch {
+        // already finished
+      }
+      await tx.done.catch(() => {});
+      throw error;
+    }
+  }
+}
+
+function toStored(record: JobRecord): StoredJob {
+  if (record.state !== JobState.waiting) return record;
+  return { ...record, _blockers: record.after === null ? [...record.dependsOn] : [...record.dependsOn, record.after] };
+}
+
+function strip(stored: StoredJob | undefined): JobRecord | undefined {
+  if (stored === undefined || stored._blockers === undefined) return stored;
+  const { _blockers: _, ...record } = stored;
+  return record;
+}
