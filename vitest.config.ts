@@ -1,4 +1,8 @@
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { findChromium } from './test/find-chromium.ts';
+
+const chromium = findChromium();
 
 export default defineConfig({
   test: {
@@ -7,11 +11,30 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['packages/core/src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/browser/**'],
           environment: 'node',
         },
       },
       // Durable Objects, SQLite and the HTTP API, inside workerd.
       'packages/edge/vitest.config.ts',
+      // IndexedDB and the browser runtime, in real headless Chromium.
+      {
+        test: {
+          name: 'chromium',
+          include: ['test/browser/**/*.test.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            instances: [{ browser: 'chromium' }],
+            provider: playwright({
+              launchOptions: {
+                ...(chromium === undefined ? {} : { executablePath: chromium }),
+                args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+              },
+            }),
+          },
+        },
+      },
     ],
   },
 });
