@@ -82,3 +82,4 @@ export {
   isBatonError,
   type BatonErrorOptions,
 } from './errors.ts';
+export { capture, toErrorBody, fromErrorBody, unwrap, type ErrorBody, type Result } from './result.ts';

@@ -312,7 +312,7 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.expireAttempts(now);
     const outcomes = this.outcomes;
     this.outcomes = [];
-    for (const outcome of outcomes) await this.settle(outcome, tick, now, fx);
+    for (const outcome of outcomes) await this.settle(outcome, tick, now, fx, beats);
     for (const op of operations) await this.applyOperation(op, tick, now, fx);
     for (const step of stepWrites) {
       tick.putStep({ jobId: step.jobId, name: step.name, result: step.result, attempt: step.attempt, atMs: now });
@@ -423,11 +423,20 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   // ---- outcomes ------------------------------------------------------------
 
-  private async settle(outcome: Outcome, tick: Tick, now: number, fx: Effects): Promise<void> {
+  private async settle(outcome: Outcome, tick: Tick, now: number, fx: Effects, beats: Map<string, { progress: Json | undefined }>): Promise<void> {
     const attempt = outcome.attempt;
     if (this.attempts.get(attempt.record.id) !== attempt) return; // cancelled or lost its lease meanwhile
     this.dropAttempt(attempt);
-    const base = tick.peek(attempt.record.id) ?? attempt.record;
+    let base = tick.peek(attempt.record.id) ?? attempt.record;
+    // Progress reported just before the end is kept: it lands with the outcome.
+    const beat = beats.get(base.id);
+    if (beat?.progress !== undefined) {
+      beats.delete(base.id);
+      const before = base;
+      base = update(base, now, { progress: beat.progress });
+      tick.put(base, before);
+      fx.events.push({ name: EventName.progress, jobId: base.id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), progress: beat.progress });
+    }
     this.metricsRecorder.run.record(now - attempt.startedAtMs);
 
     if (outcome.ok) {

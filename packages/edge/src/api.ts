@@ -2,7 +2,8 @@ import { JobState, type JobInput, type ListQuery } from '@baton/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { parseTokens, tenantOf } from './auth.ts';
-import { statusOf, type ErrorBody, type Result } from './result.ts';
+import type { ErrorBody, Result } from '@baton/core';
+import { statusOf } from './http-status.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
 
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;

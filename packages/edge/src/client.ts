@@ -1,5 +1,5 @@
 import type { JobInput, JobRecord, ListPage, ListQuery, MetricsSnapshot, SubmitResult } from '@baton/core';
-import type { ErrorBody } from './result.ts';
+import type { ErrorBody } from '@baton/core';
 
 /** An error answer of the API: its HTTP status and Baton's error code. */
 export class BatonHttpError extends Error {

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
+  capture,
   createRandom,
   createScheduler,
   EventName,
@@ -10,13 +11,14 @@ import {
   type ListPage,
   type ListQuery,
   type MetricsSnapshot,
+  type Result,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
   type SubmitResult,
 } from '@baton/core';
 import { AlarmClock } from './alarm-clock.ts';
-import { capture, type Result } from './result.ts';
+
 import { SqliteStore } from './sqlite-store.ts';
 
 export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random'>;

@@ -1,0 +1,53 @@
+import { unwrap, type JobInput, type JobRecord, type ListPage, type ListQuery, type MetricsSnapshot, type SchedulerEvent, type SubmitResult } from '@baton/core';
+import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import type { WorkerApi } from './worker-host.ts';
+
+/** The page's handle on a scheduler running in a Worker. */
+export interface BatonClient {
+  submit(job: JobInput<string, unknown>): Promise<SubmitResult>;
+  submitAll(jobs: ReadonlyArray<JobInput<string, unknown>>): Promise<SubmitResult[]>;
+  get(id: string): Promise<JobRecord | undefined>;
+  list(query?: ListQuery): Promise<ListPage>;
+  cancel(id: string): Promise<JobRecord>;
+  retry(id: string): Promise<JobRecord>;
+  /** Resolves when the job has finished. */
+  waitFor(id: string): Promise<JobRecord>;
+  metrics(): Promise<MetricsSnapshot>;
+  /** Every scheduler event, as it happens. Returns the unsubscribe function. */
+  subscribe(listener: (event: SchedulerEvent) => void): Promise<() => Promise<void>>;
+  /** Releases the connection (the worker keeps running). */
+  close(): void;
+}
+
+/**
+ * Connects a page to the scheduler a Worker hosts with `hostScheduler`.
+ * Errors are rethrown as Baton errors with their `code` (and `field`).
+ *
+ * @example
+ * const baton = connect(new Worker(new URL('./jobs.worker.ts', import.meta.url), { type: 'module' }));
+ * const { job } = await baton.submit({ type: 'thumbnail', payload: { url } });
+ */
+export function connect(worker: Worker | MessagePort): BatonClient {
+  // One long-lived proxy: a transient one can be collected mid-call and hang it (comlink#692).
+  const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
+  return {
+    submit: async (job) => unwrap(await remote.submit([job]))[0]!,
+    submitAll: async (jobs) => unwrap(await remote.submit(jobs)),
+    get: async (id) => (await remote.get(id)) ?? undefined,
+    list: (query = {}) => remote.list(query),
+    cancel: async (id) => unwrap(await remote.cancel(id)),
+    retry: async (id) => unwrap(await remote.retry(id)),
+    waitFor: async (id) => unwrap(await remote.waitFor(id)),
+    metrics: () => remote.metrics(),
+    subscribe: async (listener) => {
+      const callback = proxy(listener);
+      const id = await remote.subscribe(callback);
+      return async () => {
+        await remote.unsubscribe(id);
+        // Proxied callbacks hold their ports until released (comlink#63).
+        (callback as unknown as { [releaseProxy]?: () => void })[releaseProxy]?.();
+      };
+    },
+    close: () => remote[releaseProxy](),
+  };
+}
