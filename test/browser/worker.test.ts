@@ -58,3 +58,61 @@ describe('a scheduler in a Worker, driven from the page through Comlink (Chromiu
     second.terminate();
   });
 });
+
+describe('several workers on one database: one leader by Web Lock, the rest forward (Chromium)', () => {
+  it('runs every job once through the leader, relays events to followers, and hands over when the leader dies', async () => {
+    const db = `tabs-${Date.now()}`;
+    const workers = [startWorker(db), startWorker(db)];
+    const [a, b] = workers.map((w) => connect(w)) as [ReturnType<typeof connect>, ReturnType<typeof connect>];
+    await expect.poll(async () => [await a.role(), await b.role()].sort()).toEqual(['follower', 'leader']);
+    const leaderIndex = (await a.role()) === 'leader' ? 0 : 1;
+    const [leader, follower] = leaderIndex === 0 ? [a, b] : [b, a];
+
+    const seen: string[] = [];
+    const off = await follower.subscribe((e) => seen.push(`${e.name}:${e.jobId}`));
+    const { job } = await follower.submit({ type: 'resize', payload: { width: 100, height: 100 } });
+    expect((await follower.waitFor(job.id)).result).toEqual({ width: 50, height: 50 });
+    expect((await leader.get(job.id))?.state).toBe('succeeded');
+    await expect.poll(() => seen).toContain(`job.succeeded:${job.id}`);
+    await off();
+
+    // The leader's tab closes with a job still to come: the follower takes over and runs it.
+    const { job: later } = await follower.submit({ type: 'resize', payload: { width: 8, height: 8 }, delayMs: 200 });
+    leader.close();
+    workers[leaderIndex]!.terminate();
+    await expect.poll(() => follower.role()).toBe('leader');
+    const done = await follower.waitFor(later.id);
+    expect(done.state).toBe('succeeded');
+    expect(done.attempt).toBe(1);
+    expect((await follower.list({})).jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
+    follower.close();
+    workers[1 - leaderIndex]!.terminate();
+  });
+});
+
+describe('crash safety (Chromium)', () => {
+  it('finishes a job whose worker was terminated mid-run, without repeating its recorded step', async () => {
+    const db = `crash-${Date.now()}`;
+    const effects: string[] = [];
+    const channel = new BroadcastChannel('effects');
+    channel.onmessage = (e: MessageEvent<string>) => effects.push(e.data);
+    const first = startWorker(db);
+    const a = connect(first);
+    const { job } = await a.submit({ type: 'charge', payload: { order: 'o-9' }, leaseMs: 300 });
+    await expect.poll(() => effects).toEqual(['charge o-9']);
+    a.close();
+    first.terminate(); // the worker dies mid-job, after its side effect
+
+    const second = startWorker(db);
+    const b = connect(second);
+    const done = await b.waitFor(job.id); // recovered once the dead worker's lease expires
+    expect(done.state).toBe('succeeded');
+    expect(done.result).toBe('charged o-9');
+    expect(done.attempt).toBe(2);
+    expect(done.history.some((t) => t.cause.code === 'lease-expired')).toBe(true);
+    expect(effects).toEqual(['charge o-9']); // the step did not run again
+    channel.close();
+    b.close();
+    second.terminate();
+  });
+});

@@ -13,6 +13,8 @@ export interface BatonClient {
   /** Resolves when the job has finished. */
   waitFor(id: string): Promise<JobRecord>;
   metrics(): Promise<MetricsSnapshot>;
+  /** Whether this worker runs the scheduler or forwards to the tab that does. */
+  role(): Promise<'leader' | 'follower'>;
   /** Every scheduler event, as it happens. Returns the unsubscribe function. */
   subscribe(listener: (event: SchedulerEvent) => void): Promise<() => Promise<void>>;
   /** Releases the connection (the worker keeps running). */
@@ -39,6 +41,7 @@ export function connect(worker: Worker | MessagePort): BatonClient {
     retry: async (id) => unwrap(await remote.retry(id)),
     waitFor: async (id) => unwrap(await remote.waitFor(id)),
     metrics: () => remote.metrics(),
+    role: () => remote.role(),
     subscribe: async (listener) => {
       const callback = proxy(listener);
       const id = await remote.subscribe(callback);

@@ -10,6 +10,7 @@ import {
   type ListQuery,
   type MetricsSnapshot,
   type Result,
+  type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
   type SubmitResult,
@@ -18,7 +19,7 @@ import { expose, type Endpoint } from 'comlink';
 import { IdbStore } from './idb-store.ts';
 
 export type WorkerSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random'> & {
-  /** The IndexedDB database. @default 'baton' */
+  /** The IndexedDB database; also names the leadership lock and the channel. @default 'baton' */
   readonly database?: string;
 };
 
@@ -31,56 +32,135 @@ export interface WorkerApi {
   retry(id: string): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<MetricsSnapshot>;
+  /** Whether this worker runs the scheduler (holds the lock) or forwards to the one that does. */
+  role(): Promise<'leader' | 'follower'>;
   /** Calls `listener` with every scheduler event until `unsubscribe` is called with the returned id. */
   subscribe(listener: (event: SchedulerEvent) => void): Promise<number>;
   unsubscribe(id: number): Promise<void>;
 }
 
+type Method = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'waitFor' | 'metrics';
+type Message =
+  | { readonly kind: 'request'; readonly id: string; readonly method: Method; readonly arg: unknown }
+  | { readonly kind: 'response'; readonly id: string; readonly value: unknown }
+  | { readonly kind: 'event'; readonly event: SchedulerEvent }
+  | { readonly kind: 'leader' };
+
 /**
- * Runs a scheduler in this Worker, persisted in IndexedDB, and exposes it to
- * pages through Comlink. Call it once at the top of your worker module;
- * handlers live here, next to the work.
+ * Runs Baton in this Worker and exposes it to the page through Comlink.
+ * Every worker of one database (one per tab) asks for the same Web Lock:
+ * the holder runs the scheduler on IndexedDB; the others forward calls to
+ * it over a BroadcastChannel and relay its events. When the leader's tab
+ * closes, its lock passes to another worker, which opens the store, takes
+ * over (jobs the old leader held are recovered after their lease) and
+ * answers the calls that were waiting.
  *
  * @example
  * // jobs.worker.ts
- * hostScheduler({ handlers: { thumbnail: async (p: { url: string }) => makeThumbnail(p.url) } });
+ * hostScheduler({ database: 'my-app', handlers: { thumbnail: async (p: { url: string }) => makeThumbnail(p.url) } });
  */
 export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOptions<H>, endpoint: Endpoint = globalThis as unknown as Endpoint): WorkerApi {
-  const { database, ...rest } = options;
-  // Exposed at once, before the database is open: a page's first calls may
-  // arrive right away, and a message sent before `expose` is lost.
-  const ready = IdbStore.open({ name: database ?? 'baton' }).then((store) => {
-    const scheduler = createScheduler({
+  const { database = 'baton', ...rest } = options;
+  const channel = new BroadcastChannel(`baton:${database}`);
+  const listeners = new Map<number, (event: SchedulerEvent) => void>();
+  const pending = new Map<string, { method: Method; arg: unknown; resolve: (value: unknown) => void }>();
+  let scheduler: Scheduler<H> | null = null;
+  let nextListener = 1;
+
+  const deliver = (event: SchedulerEvent): void => {
+    for (const listener of listeners.values()) listener(event);
+  };
+
+  const local = async (method: Method, arg: unknown): Promise<unknown> => {
+    const s = scheduler!;
+    switch (method) {
+      case 'submit':
+        return capture(() => s.submitAll(arg as never));
+      case 'get':
+        return (await s.get(arg as string)) ?? null;
+      case 'list':
+        return s.list(arg as ListQuery);
+      case 'cancel':
+        return capture(() => s.cancel(arg as string));
+      case 'retry':
+        return capture(() => s.retry(arg as string));
+      case 'waitFor':
+        return capture(() => s.waitFor(arg as string));
+      case 'metrics':
+        return s.metrics();
+    }
+  };
+
+  const call = (method: Method, arg: unknown): Promise<unknown> => {
+    if (scheduler !== null) return local(method, arg);
+    return new Promise((resolve) => {
+      const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+      pending.set(id, { method, arg, resolve });
+      channel.postMessage({ kind: 'request', id, method, arg } satisfies Message);
+    });
+  };
+
+  channel.onmessage = (message: MessageEvent<Message>) => {
+    const data = message.data;
+    if (data.kind === 'request' && scheduler !== null) {
+      void local(data.method, data.arg).then((value) => channel.postMessage({ kind: 'response', id: data.id, value } satisfies Message));
+    } else if (data.kind === 'response') {
+      pending.get(data.id)?.resolve(data.value);
+      pending.delete(data.id);
+    } else if (data.kind === 'event' && scheduler === null) {
+      deliver(data.event);
+    } else if (data.kind === 'leader') {
+      // A new leader may have missed what was sent while there was none: send it again.
+      for (const [id, request] of pending) channel.postMessage({ kind: 'request', id, method: request.method, arg: request.arg } satisfies Message);
+    }
+  };
+
+  // Leadership: the lock is held for as long as this worker lives.
+  void navigator.locks.request(`baton:${database}`, async () => {
+    const store = await IdbStore.open({ name: database });
+    const s = createScheduler({
       ...rest,
       store,
       clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) }),
       random: createRandom(Math.random),
     } as SchedulerOptions<H>);
-    scheduler.start();
-    return scheduler;
+    s.on('*', (event) => {
+      // `job` is dropped from transition events: a page asks for a record when it wants one.
+      const slim = 'job' in event ? { ...event, job: undefined as never } : event;
+      deliver(slim);
+      channel.postMessage({ kind: 'event', event: slim } satisfies Message);
+    });
+    s.start();
+    scheduler = s;
+    channel.postMessage({ kind: 'leader' } satisfies Message);
+    // Calls this worker forwarded to a leader that went away are answered here now.
+    for (const [id, request] of pending) {
+      pending.delete(id);
+      void local(request.method, request.arg).then(request.resolve);
+    }
+    await new Promise<never>(() => {});
   });
-  const subscriptions = new Map<number, () => void>();
-  let nextSubscription = 1;
+
   const api: WorkerApi = {
-    submit: async (inputs) => capture(async () => (await ready).submitAll(inputs as never)),
-    get: async (id) => (await (await ready).get(id)) ?? null,
-    list: async (query) => (await ready).list(query),
-    cancel: async (id) => capture(async () => (await ready).cancel(id)),
-    retry: async (id) => capture(async () => (await ready).retry(id)),
-    waitFor: async (id) => capture(async () => (await ready).waitFor(id)),
-    metrics: async () => (await ready).metrics(),
+    submit: (inputs) => call('submit', inputs) as Promise<Result<SubmitResult[]>>,
+    get: (id) => call('get', id) as Promise<JobRecord | null>,
+    list: (query) => call('list', query) as Promise<ListPage>,
+    cancel: (id) => call('cancel', id) as Promise<Result<JobRecord>>,
+    retry: (id) => call('retry', id) as Promise<Result<JobRecord>>,
+    waitFor: (id) => call('waitFor', id) as Promise<Result<JobRecord>>,
+    metrics: () => call('metrics', undefined) as Promise<MetricsSnapshot>,
+    role: async () => (scheduler === null ? 'follower' : 'leader'),
     subscribe: async (listener) => {
-      const scheduler = await ready;
-      const id = nextSubscription++;
-      // `job` is dropped from transition events: the page asks for a record when it wants one.
-      subscriptions.set(id, scheduler.on('*', (event) => void listener('job' in event ? { ...event, job: undefined as never } : event)));
+      const id = nextListener++;
+      listeners.set(id, listener);
       return id;
     },
     unsubscribe: async (id) => {
-      subscriptions.get(id)?.();
-      subscriptions.delete(id);
+      listeners.delete(id);
     },
   };
+  // Exposed at once: a page's first calls may arrive before this worker
+  // knows whether it leads, and Comlink drops messages sent before `expose`.
   expose(api, endpoint);
   return api;
 }
