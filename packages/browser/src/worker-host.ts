@@ -130,6 +130,10 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
       deliver(slim);
       channel.postMessage({ kind: 'event', event: slim } satisfies Message);
     });
+    // Offline is not failure: network jobs park without spending attempts and resume on reconnect.
+    s.setOnline(navigator.onLine);
+    globalThis.addEventListener('online', () => s.setOnline(true));
+    globalThis.addEventListener('offline', () => s.setOnline(false));
     s.start();
     scheduler = s;
     channel.postMessage({ kind: 'leader' } satisfies Message);

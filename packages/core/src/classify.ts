@@ -77,6 +77,11 @@ export function classify(error: unknown, nowMs: number, custom?: Classifier): Fa
   const decided = custom?.(error, nowMs);
   if (decided !== undefined) return decided;
   const { name, message, code } = describe(error);
+  // fetch() rejects with a TypeError when no response came at all: Chromium "Failed to fetch",
+  // Firefox "NetworkError when attempting to fetch resource.", Safari "Load failed".
+  if (name === 'TypeError' && /failed to fetch|networkerror|load failed|network request failed/i.test(message)) {
+    return { kind: FailureKind.offline, name, message, code: code ?? 'offline', retryable: true, retryAfterMs: null };
+  }
   if (name === 'TimeoutError') return { kind: FailureKind.timeout, name, message, code: code ?? 'timeout', retryable: true, retryAfterMs: null };
   if (!isBatonError(error)) {
     const http = classifyHttp(error, nowMs);

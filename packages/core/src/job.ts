@@ -50,6 +50,8 @@ export const FailureKind = {
   permanent: 'permanent',
   rateLimited: 'rate-limited',
   timeout: 'timeout',
+  /** The network is unreachable: not the server's fault, and not worth an attempt. */
+  offline: 'offline',
 } as const;
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 
@@ -133,6 +135,8 @@ export interface JobRecord {
   readonly tags: readonly string[];
   /** May be aborted and requeued, without spending an attempt, when critical work waits for a slot. */
   readonly preemptible: boolean;
+  /** Needs the network: parked while offline, without spending attempts. */
+  readonly network: boolean;
 
   readonly state: JobState;
   readonly version: number;
@@ -188,4 +192,6 @@ export interface JobInput<Type extends string = string, Payload = Json> {
   readonly tags?: readonly string[];
   /** @default false */
   readonly preemptible?: boolean;
+  /** Needs the network: parked while offline. @default false */
+  readonly network?: boolean;
 }

@@ -71,6 +71,8 @@ export interface SchedulerOptions<H extends Handlers> {
    * queue drains. @default { readyDepth: 10000, creditMultiplier: 4 }
    */
   readonly congestion?: { readonly readyDepth?: number; readonly creditMultiplier?: number };
+  /** While offline, jobs that need the network are parked and tried again this often (no attempt spent). @default 5000 */
+  readonly offlineRetryMs?: number;
   readonly logger?: Logger;
 }
 
@@ -88,6 +90,7 @@ export interface ResolvedOptions {
   readonly silentAfterMs: number;
   readonly maxBatch: number;
   readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
+  readonly offlineRetryMs: number;
   readonly logger: Logger;
 }
 
@@ -147,6 +150,7 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
       readyDepth: number('congestion.readyDepth', options.congestion?.readyDepth ?? 10_000, 1),
       creditMultiplier: number('congestion.creditMultiplier', options.congestion?.creditMultiplier ?? 4, 1),
     },
+    offlineRetryMs: number('offlineRetryMs', options.offlineRetryMs ?? 5_000, 1),
     logger: options.logger ?? { error: () => {} },
   };
 }
@@ -167,7 +171,7 @@ function resolveRetry(field: string, input: JobInput['retry'] | undefined, defau
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'type', 'payload', 'ref', 'priority', 'queue', 'key', 'idempotencyKey', 'idempotencyTtlMs', 'dependsOn',
-  'onDependencyFailure', 'retry', 'timeoutMs', 'deadlineAtMs', 'delayMs', 'runAtMs', 'leaseMs', 'resource', 'trace', 'tags', 'preemptible',
+  'onDependencyFailure', 'retry', 'timeoutMs', 'deadlineAtMs', 'delayMs', 'runAtMs', 'leaseMs', 'resource', 'trace', 'tags', 'preemptible', 'network',
 ]);
 
 /** A submit input, checked and with defaults applied; ids and state come later. */
@@ -191,6 +195,7 @@ export interface ResolvedInput {
   readonly trace: JobInput['trace'] | null;
   readonly tags: readonly string[];
   readonly preemptible: boolean;
+  readonly network: boolean;
 }
 
 /**
@@ -238,6 +243,8 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
   }
   const preemptible = input.preemptible ?? false;
   if (typeof preemptible !== 'boolean') throw new ValidationError(`${field}.preemptible`, `Expected \`${field}.preemptible\` to be a boolean, got ${show(preemptible)}`);
+  const network = input.network ?? false;
+  if (typeof network !== 'boolean') throw new ValidationError(`${field}.network`, `Expected \`${field}.network\` to be a boolean, got ${show(network)}`);
   const payload = input.payload ?? null;
   assertJson(payload, `${field}.payload`);
   return {
@@ -260,5 +267,6 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     trace: trace === null ? null : trace.tracestate === undefined ? { traceparent: trace.traceparent } : { traceparent: trace.traceparent, tracestate: trace.tracestate },
     tags,
     preemptible,
+    network,
   };
 }

@@ -84,6 +84,12 @@ export class Scheduler<H extends Handlers = Handlers> {
   private congestion = 0;
   /** The aging step in force: it grows with congestion, favouring high priority more. */
   private stepMs = 0;
+  /** Until when network jobs are held back: set by `setOnline(false)` or by a network error. */
+  private offlineUntilMs: number | null = null;
+  private explicitlyOffline = false;
+  /** Jobs this scheduler parked for being offline: released at once when it is back online. */
+  private readonly parked = new Set<string>();
+  private resumeParked = false;
   private pumping: Promise<void> | null = null;
   private dirty = false;
   private timer: { readonly handle: TimerHandle; readonly atMs: number } | null = null;
@@ -188,6 +194,24 @@ export class Scheduler<H extends Handlers = Handlers> {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Tells the scheduler whether the network is up (the browser's `online`
+   * and `offline` events, say). Offline, jobs submitted with `network: true`
+   * are parked without spending attempts; back online, they are released.
+   * A network error from a handler also parks its job, for `offlineRetryMs`.
+   */
+  setOnline(online: boolean): void {
+    this.explicitlyOffline = !online;
+    this.offlineUntilMs = online ? null : this.offlineUntilMs;
+    if (online) this.resumeParked = true;
+    this.kick();
+  }
+
+  /** Whether jobs that need the network may start now. */
+  isOnline(): boolean {
+    return !this.explicitlyOffline && (this.offlineUntilMs === null || this.clock.now() >= this.offlineUntilMs);
   }
 
   /** Cancels a job that has not finished; a running handler's signal is aborted. */
@@ -320,6 +344,7 @@ export class Scheduler<H extends Handlers = Handlers> {
       fx.rejections.push(step.reject);
     }
     this.renew(beats, tick, now, fx);
+    if (this.resumeParked) await this.releaseParked(tick, now, fx);
     if (this.status === 'running') {
       await this.promote(tick, now, fx);
       await this.claim(tick, now, fx);
@@ -450,6 +475,12 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
 
     const fault = outcome.failure;
+    if (fault.kind === FailureKind.offline) {
+      // Not the server's fault and not the job's: hold network work back and give the attempt back.
+      this.offlineUntilMs = Math.max(this.offlineUntilMs ?? 0, now + this.options.offlineRetryMs);
+      this.park(base, tick, now, fx, base.attempt - 1, `network error: ${fault.message}`);
+      return;
+    }
     if (base.resource !== null) await this.health.record(tick, base.resource, now, fault.kind === FailureKind.permanent, attempt.probe);
     if (outcome.deadline || (base.deadlineAtMs !== null && now >= base.deadlineAtMs)) {
       await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed during attempt ${base.attempt}` }, fault);
@@ -591,6 +622,25 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
   }
 
+  /** Back online: parked jobs become ready now rather than at their next try. */
+  private async releaseParked(tick: Tick, now: number, fx: Effects): Promise<void> {
+    this.resumeParked = false;
+    const ids = [...this.parked];
+    this.parked.clear();
+    const cause: Cause = { code: 'online', message: 'back online' };
+    for (const base of await tick.getMany(ids)) {
+      if (base?.state !== JobState.scheduled) continue;
+      this.put(tick, fx, transition(base, JobState.ready, now, cause, readyPatch(base, now, this.stepMs)), base, cause);
+    }
+  }
+
+  /** Parks a job for being offline: back to `scheduled`, tried again after `offlineRetryMs`, no attempt spent. */
+  private park(base: JobRecord, tick: Tick, now: number, fx: Effects, attempt: number, why: string): void {
+    const cause: Cause = { code: 'offline', message: `parked: ${why}` };
+    this.put(tick, fx, transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs: now + this.options.offlineRetryMs, attempt }), base, cause);
+    this.parked.add(base.id);
+  }
+
   /** Congestion from the ready depth: 0 up to `readyDepth`, 1 from twice that; the aging step grows with it. */
   private updateCongestion(): void {
     const { readyDepth: threshold, creditMultiplier } = this.options.congestion;
@@ -637,6 +687,10 @@ export class Scheduler<H extends Handlers = Handlers> {
         for (const base of candidates) {
           if (base.deadlineAtMs !== null && now >= base.deadlineAtMs) {
             await this.fail(base, tick, now, fx, this.missedDeadline(base), null);
+            continue;
+          }
+          if (base.network && !this.isOnline()) {
+            this.park(base, tick, now, fx, base.attempt, 'offline');
             continue;
           }
           let probe = false;

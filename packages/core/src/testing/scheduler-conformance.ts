@@ -835,6 +835,52 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
       },
     ),
 
+    scenario<{ send: Handler; local: Handler }, { down: boolean; calls: number }>(
+      'parks network jobs while offline without spending attempts, and releases them when back online',
+      () => {
+        const state = { down: true, calls: 0 };
+        return {
+          state,
+          handlers: {
+            send: async (p: { n: number }) => {
+              state.calls++;
+              if (state.down) throw new TypeError('Failed to fetch');
+              return p.n;
+            },
+            local: async () => 'done offline',
+          },
+          retry: { maxAttempts: 2 },
+          offlineRetryMs: 5_000,
+        };
+      },
+      async (rig, state) => {
+        const jobs = await rig.scheduler.submitAll([1, 2, 3].map((n) => ({ type: 'send' as const, payload: { n }, network: true })));
+        await rig.settle();
+        for (const r of jobs) {
+          const job = (await rig.store.get(r.job.id))!;
+          equal(job.state, JobState.scheduled, 'parked');
+          equal(job.attempt, 0, 'a network error spends no attempt');
+          equal(job.history.at(-1)!.cause.code, 'offline', 'recorded as offline');
+        }
+        const callsAfterFirstTry = state.calls;
+        rig.scheduler.setOnline(false); // the browser says so
+        const local = await rig.scheduler.submit({ type: 'local' });
+        equal((await rig.scheduler.waitFor(local.job.id)).result, 'done offline', 'work without the network still runs');
+        await rig.advance(20_000);
+        equal(state.calls, callsAfterFirstTry, 'no call is made while offline');
+        equal((await rig.store.get(jobs[0]!.job.id))!.attempt, 0, 'still no attempt spent');
+        state.down = false;
+        rig.scheduler.setOnline(true);
+        await rig.settle();
+        for (const r of jobs) {
+          const job = await rig.scheduler.waitFor(r.job.id);
+          equal(job.state, JobState.succeeded, 'sent once back online');
+          equal(job.attempt, 1, 'in one counted attempt, with maxAttempts 2 never at risk');
+          equal(job.startedAtMs, START_MS + 20_000, 'at once, not at the next offline retry');
+        }
+      },
+    ),
+
     scenario<{ effect: Handler }, Map<number, number>>(
       'finishes every job after a crash mid-run, each side effect once',
       (rig) => {

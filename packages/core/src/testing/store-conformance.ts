@@ -29,6 +29,7 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     trace: null,
     tags: [],
     preemptible: false,
+    network: false,
     state: JobState.ready,
     version: 1,
     attempt: 0,
