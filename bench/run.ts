@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "core,storm,edge"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "core,storm,edge,browser"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { SYSTEMS, type Config } from './core-throughput.ts';
+import { printBrowser, runBrowser } from './browser.ts';
 import { printEdge, runEdge } from './edge.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
@@ -41,7 +42,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge,browser').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -136,5 +137,15 @@ if (SCENARIOS.has('edge')) {
   printEdge(edge);
   const file = new URL(`./results/edge-${stamp}.json`, import.meta.url);
   writeFileSync(file, JSON.stringify({ scenario: 'edge', date: new Date().toISOString(), machine, runs: RUNS, ...edge }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}
+
+if (SCENARIOS.has('browser')) {
+  console.log(`\nBaton browser benchmark — headless Chromium — ${machine}`);
+  console.log(`durable submit → run → complete on IndexedDB against a raw bulk transaction and idb-keyval; page → worker costs; median of ${RUNS} runs\n`);
+  const browser = await runBrowser(RUNS);
+  printBrowser(browser);
+  const file = new URL(`./results/browser-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario: 'browser', date: new Date().toISOString(), machine, runs: RUNS, ...browser }, null, 2));
   console.log(`\nwrote ${file.pathname}`);
 }

@@ -80,6 +80,8 @@ export class Scheduler<H extends Handlers = Handlers> {
   private status: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Ready jobs in the store (all queues), counted from the first tick on. */
   private readyDepth: number | null = null;
+  /** Waiting jobs in the store: while there are none, a finished job has no one to release. */
+  private waitingDepth = 0;
   /** 0 (calm) to 1 (fully congested), from the ready depth. */
   private congestion = 0;
   /** The aging step in force: it grows with congestion, favouring high priority more. */
@@ -319,7 +321,11 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   private async tick(): Promise<void> {
     const now = this.clock.now();
-    if (this.readyDepth === null) this.readyDepth = (await this.store.counts()).ready.reduce((a, b) => a + b, 0);
+    if (this.readyDepth === null) {
+      const counts = await this.store.counts();
+      this.readyDepth = counts.ready.reduce((a, b) => a + b, 0);
+      this.waitingDepth = counts.waiting.reduce((a, b) => a + b, 0);
+    }
     this.updateCongestion();
     const tick = new Tick(this.store);
     const fx = new Effects();
@@ -367,7 +373,8 @@ export class Scheduler<H extends Handlers = Handlers> {
       return;
     }
 
-    this.readyDepth += tick.readyDelta();
+    this.readyDepth += tick.delta(JobState.ready);
+    this.waitingDepth += tick.delta(JobState.waiting);
     this.updateCongestion();
     for (const record of tick.written()) {
       const attempt = this.attempts.get(record.id);
@@ -530,6 +537,8 @@ export class Scheduler<H extends Handlers = Handlers> {
    * waiters it had.
    */
   private async releaseDependents(finished: JobRecord, tick: Tick, now: number, fx: Effects): Promise<number> {
+    // No job waits on anything: spare the store a query per finished job.
+    if (this.waitingDepth === 0 && !tick.hasLocalWaiters()) return 0;
     const done = [finished];
     let count = 0;
     while (done.length > 0) {

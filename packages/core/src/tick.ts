@@ -145,16 +145,21 @@ export class Tick {
     this.stepPuts.push(step);
   }
 
-  /** How many more jobs are ready after this tick than before it. */
-  readyDelta(): number {
+  /** How many more jobs are in `state` after this tick than before it. */
+  delta(state: JobState): number {
     let delta = 0;
     for (const [id, record] of this.overlay) {
       const base = this.baseVersion.get(id)!;
-      const was = base !== null && base.state === 'ready';
-      const is = record.state === 'ready' && !this.deletes.has(id);
+      const was = base !== null && base.state === state;
+      const is = record.state === state && !this.deletes.has(id);
       delta += (is ? 1 : 0) - (was ? 1 : 0);
     }
     return delta;
+  }
+
+  /** Whether this tick wrote any waiting job. */
+  hasLocalWaiters(): boolean {
+    return this.localWaiters.size > 0;
   }
 
   batch(): StoreBatch {
