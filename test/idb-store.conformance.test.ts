@@ -1,31 +1,9 @@
 import 'fake-indexeddb/auto';
-import { IdbStore } from '@baton/browser';
-import type { Store } from '@baton/core';
 import { conformance, register } from '@baton/core/testing';
 import { describe, it } from 'vitest';
+import { idbHarness } from './idb-harness.ts';
 
 // IndexedDB in Node (fake-indexeddb): the same suite runs in real Chromium in test/browser/.
-let opened = 0;
-const names = new WeakMap<Store, string>();
-
 describe('IdbStore conformance (fake-indexeddb)', () => {
-  register(
-    conformance({
-      open: async () => {
-        const name = `conformance-${++opened}`;
-        const store = await IdbStore.open({ name });
-        names.set(store, name);
-        return store;
-      },
-      reopen: async (store) => {
-        const name = names.get(store)!;
-        (store as IdbStore).close();
-        const reopened = await IdbStore.open({ name });
-        names.set(reopened, name);
-        return reopened;
-      },
-      close: async (store) => (store as IdbStore).close(),
-    }),
-    it,
-  );
+  register(conformance(idbHarness('conformance')), it);
 });
