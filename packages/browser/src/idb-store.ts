@@ -185,7 +185,8 @@ export class IdbStore implements Store {
       const steps = tx.objectStore('steps');
       for (const id of batch.deletes) {
         writes.push(jobs.delete(id));
-        writes.push(steps.index('job').getAllKeys(id).then((keys) => Promise.all(keys.map((k) => steps.delete(k)))));
+        // Steps are keyed [jobId, name]: one range delete, no read.
+        writes.push(steps.delete(IDBKeyRange.bound([id, ''], [id, '\uffff'])));
       }
       const idem = tx.objectStore('idempotency');
       for (const r of batch.idempotency) writes.push(idem.put(r));
