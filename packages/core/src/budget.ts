@@ -1,5 +1,5 @@
 import type { Random } from './random.ts';
-import { add, emptyWindow, nextSliceMs, totals, type WindowShape, type WindowState } from './window.ts';
+import { add, nextSliceMs, totals, type WindowShape, type WindowState } from './window.ts';
 
 /**
  * Retry budget, per resource: retries may be at most `ratio` of first
@@ -46,10 +46,6 @@ export function budgetShape(o: RetryBudgetOptions): WindowShape {
 
 export function throttleShape(o: ThrottleOptions): WindowShape {
   return { windowMs: o.windowMs ?? 120_000, buckets: BUCKETS, fields: 2 }; // [requests, accepts]
-}
-
-export function emptyCounts(shape: WindowShape, nowMs: number): WindowState {
-  return emptyWindow(shape, nowMs);
 }
 
 export type Admission = { readonly allow: true } | { readonly allow: false; readonly retryAtMs: number; readonly reason: string };

@@ -325,8 +325,8 @@ export class Scheduler<H extends Handlers = Handlers> {
       const counts = await this.store.counts();
       this.readyDepth = counts.ready.reduce((a, b) => a + b, 0);
       this.waitingDepth = counts.waiting.reduce((a, b) => a + b, 0);
+      this.updateCongestion(); // from then on, kept current after each commit
     }
-    this.updateCongestion();
     const tick = new Tick(this.store);
     const fx = new Effects();
     const units = this.units;
@@ -373,8 +373,9 @@ export class Scheduler<H extends Handlers = Handlers> {
       return;
     }
 
-    this.readyDepth += tick.delta(JobState.ready);
-    this.waitingDepth += tick.delta(JobState.waiting);
+    const deltas = tick.deltas();
+    this.readyDepth += deltas.ready;
+    this.waitingDepth += deltas.waiting;
     this.updateCongestion();
     for (const record of tick.written()) {
       const attempt = this.attempts.get(record.id);

@@ -31,10 +31,6 @@ export class Tick {
     this.store = store;
   }
 
-  get size(): number {
-    return this.overlay.size + this.metaPuts.size + this.stepPuts.length + this.deletes.size + this.idempotencyPuts.size + this.idempotencyDeletes.size;
-  }
-
   /** Records written this tick, in write order. */
   written(): IterableIterator<JobRecord> {
     return this.overlay.values();
@@ -145,16 +141,17 @@ export class Tick {
     this.stepPuts.push(step);
   }
 
-  /** How many more jobs are in `state` after this tick than before it. */
-  delta(state: JobState): number {
-    let delta = 0;
+  /** How many more jobs are ready, and waiting, after this tick than before it: one pass. */
+  deltas(): { readonly ready: number; readonly waiting: number } {
+    let ready = 0;
+    let waiting = 0;
     for (const [id, record] of this.overlay) {
-      const base = this.baseVersion.get(id)!;
-      const was = base !== null && base.state === state;
-      const is = record.state === state && !this.deletes.has(id);
-      delta += (is ? 1 : 0) - (was ? 1 : 0);
+      const was = this.baseVersion.get(id)?.state;
+      const is = this.deletes.has(id) ? undefined : record.state;
+      ready += (is === 'ready' ? 1 : 0) - (was === 'ready' ? 1 : 0);
+      waiting += (is === 'waiting' ? 1 : 0) - (was === 'waiting' ? 1 : 0);
     }
-    return delta;
+    return { ready, waiting };
   }
 
   /** Whether this tick wrote any waiting job. */
