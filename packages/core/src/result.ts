@@ -1,4 +1,4 @@
-import { BatonError, ErrorCode, isBatonError, ValidationError } from './errors.ts';
+import { BatonError, isBatonError, ValidationError } from './errors.ts';
 
 /**
  * Errors cross thread and RPC boundaries as data: a Durable Object RPC or a
