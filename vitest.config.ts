@@ -1,5 +1,6 @@
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { commands } from './test/browser/commands.ts';
 import { findChromium } from './test/find-chromium.ts';
 
 const chromium = findChromium();
@@ -26,6 +27,8 @@ export default defineConfig({
             enabled: true,
             headless: true,
             instances: [{ browser: 'chromium' }],
+            // Tabs, the network switch and the quota: what only Playwright reaches.
+            commands,
             provider: playwright({
               launchOptions: {
                 ...(chromium === undefined ? {} : { executablePath: chromium }),

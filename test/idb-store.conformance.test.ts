@@ -4,6 +4,8 @@ import { describe, it } from 'vitest';
 import { idbHarness } from './idb-harness.ts';
 
 // IndexedDB in Node (fake-indexeddb): the same suite runs in real Chromium in test/browser/.
-describe('IdbStore conformance (fake-indexeddb)', () => {
-  register(conformance(idbHarness('conformance')), it);
-});
+for (const exclusive of [false, true]) {
+  describe(`IdbStore conformance (fake-indexeddb${exclusive ? ', exclusive writer' : ''})`, () => {
+    register(conformance(idbHarness(`conformance-${exclusive}`, exclusive)), it);
+  });
+}

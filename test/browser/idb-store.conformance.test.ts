@@ -3,6 +3,8 @@ import { describe, it } from 'vitest';
 import { idbHarness } from '../idb-harness.ts';
 
 // Real IndexedDB, in headless Chromium.
-describe('IdbStore conformance (Chromium)', () => {
-  register(conformance(idbHarness(`conformance-${Date.now().toString(36)}`)), it);
-});
+for (const exclusive of [false, true]) {
+  describe(`IdbStore conformance (Chromium${exclusive ? ', exclusive writer' : ''})`, () => {
+    register(conformance(idbHarness(`conformance-${Date.now().toString(36)}-${exclusive}`, exclusive)), it);
+  });
+}

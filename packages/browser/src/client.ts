@@ -17,21 +17,47 @@ export interface BatonClient {
   role(): Promise<'leader' | 'follower'>;
   /** Every scheduler event, as it happens. Returns the unsubscribe function. */
   subscribe(listener: (event: SchedulerEvent) => void): Promise<() => Promise<void>>;
+  /** Where the jobs live: whether the browser granted persistent storage, and the origin's usage and quota. */
+  storage(): Promise<StorageInfo>;
   /** Releases the connection (the worker keeps running). */
   close(): void;
 }
 
+export interface StorageInfo {
+  /** Granted persistent storage: the browser will not evict the jobs under storage pressure. */
+  readonly persisted: boolean;
+  readonly usageBytes: number;
+  readonly quotaBytes: number;
+}
+
+export interface ConnectOptions {
+  /**
+   * Ask the browser to keep this origin's storage (`navigator.storage.persist()`,
+   * which only a page may call): without it, queued jobs can be evicted under
+   * storage pressure. Browsers decide by their own rules (Chromium: site
+   * engagement, installed apps); `storage()` says what was granted. @default true
+   */
+  readonly persist?: boolean;
+}
+
 /**
  * Connects a page to the scheduler a Worker hosts with `hostScheduler`.
- * Errors are rethrown as Baton errors with their `code` (and `field`).
+ * Errors are rethrown as Baton errors with their `code` (and `field`); a
+ * full quota rejects a submit with `storage-full` and stores none of it.
  *
  * @example
  * const baton = connect(new Worker(new URL('./jobs.worker.ts', import.meta.url), { type: 'module' }));
  * const { job } = await baton.submit({ type: 'thumbnail', payload: { url } });
  */
-export function connect(worker: Worker | MessagePort): BatonClient {
+export function connect(worker: Worker | MessagePort, options: ConnectOptions = {}): BatonClient {
+  if (options.persist ?? true) void navigator.storage?.persist?.().catch(() => false);
   // One long-lived proxy: a transient one can be collected mid-call and hang it (comlink#692).
   const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
+  // The page hears connectivity changes first (and, under emulation, only it does): pass them on.
+  const online = () => void remote.setOnline(true);
+  const offline = () => void remote.setOnline(false);
+  globalThis.addEventListener?.('online', online);
+  globalThis.addEventListener?.('offline', offline);
   return {
     submit: async (job) => unwrap(await remote.submit([job]))[0]!,
     submitAll: async (jobs) => unwrap(await remote.submit(jobs)),
@@ -51,6 +77,14 @@ export function connect(worker: Worker | MessagePort): BatonClient {
         (callback as unknown as { [releaseProxy]?: () => void })[releaseProxy]?.();
       };
     },
-    close: () => remote[releaseProxy](),
+    storage: async () => {
+      const [persisted, estimate] = await Promise.all([navigator.storage.persisted(), navigator.storage.estimate()]);
+      return { persisted, usageBytes: estimate.usage ?? 0, quotaBytes: estimate.quota ?? 0 };
+    },
+    close: () => {
+      globalThis.removeEventListener?.('online', online);
+      globalThis.removeEventListener?.('offline', offline);
+      remote[releaseProxy]();
+    },
   };
 }

@@ -1,6 +1,8 @@
 import {
   JobState,
+  isTerminal,
   PRIORITY_LEVELS,
+  StorageFullError,
   StoreConflictError,
   type IdempotencyRecord,
   type JobRecord,
@@ -42,6 +44,13 @@ export const SCHEMA_VERSION = 1;
 export interface IdbStoreOptions {
   /** The database name. @default 'baton' */
   readonly name?: string;
+  /**
+   * This instance is the database's only writer (its holder of a Web Lock,
+   * as `hostScheduler` makes sure): it then trusts the versions it wrote
+   * itself and skips reading a record back before updating it. Leave it off
+   * when several instances may write at once. @default false
+   */
+  readonly exclusive?: boolean;
 }
 
 /**
@@ -52,9 +61,12 @@ export interface IdbStoreOptions {
  */
 export class IdbStore implements Store {
   private readonly db: IDBPDatabase<BatonDB>;
+  /** Exclusive mode: the version this instance last committed for each live job it wrote. */
+  private readonly versions: Map<string, number> | null;
 
-  private constructor(db: IDBPDatabase<BatonDB>) {
+  private constructor(db: IDBPDatabase<BatonDB>, exclusive: boolean) {
     this.db = db;
+    this.versions = exclusive ? new Map() : null;
   }
 
   /** Opens (and creates or upgrades) the database. */
@@ -79,7 +91,7 @@ export class IdbStore implements Store {
         db.close();
       },
     });
-    return new IdbStore(db);
+    return new IdbStore(db, options.exclusive ?? false);
   }
 
   close(): void {
@@ -172,16 +184,33 @@ export class IdbStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     const tx = this.db.transaction(['jobs', 'idempotency', 'steps', 'meta'], 'readwrite');
     const jobs = tx.objectStore('jobs');
+    const deleted = new Set(batch.deletes);
     try {
       // Only IndexedDB requests are awaited in here: any other await would let the transaction commit early.
-      const stored = await Promise.all(batch.jobs.map(({ record }) => jobs.get(record.id)));
-      batch.jobs.forEach(({ record, expectedVersion }, i) => {
-        const version = stored[i]?.version ?? null;
+      // Versions: a new job is `add`ed, which fails if the id exists; an update is checked against the
+      // version this instance committed last (exclusive mode) or, failing that, the stored one.
+      const unknown = batch.jobs.filter(({ record, expectedVersion }) => expectedVersion !== null && this.versions?.get(record.id) === undefined);
+      const stored = await Promise.all(unknown.map(({ record }) => jobs.get(record.id)));
+      const read = new Map(unknown.map(({ record }, i) => [record.id, stored[i]?.version ?? null]));
+      for (const { record, expectedVersion } of batch.jobs) {
+        if (expectedVersion === null) continue;
+        const version = read.has(record.id) ? read.get(record.id)! : this.versions!.get(record.id)!;
         if (version !== expectedVersion) {
-          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${version ?? '(none)'}`);
+          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion}, store has ${version ?? '(none)'}`);
         }
-      });
-      const writes: Promise<unknown>[] = batch.jobs.map(({ record }) => jobs.put(toStored(record)));
+      }
+      const writes: Promise<unknown>[] = [];
+      for (const { record, expectedVersion } of batch.jobs) {
+        if (expectedVersion === null) {
+          writes.push(
+            jobs.add(toStored(record)).catch((error: unknown) => {
+              throw isNamed(error, 'ConstraintError') ? new StoreConflictError(`Job ${record.id}: expected a new job, the store has one`) : error;
+            }),
+          );
+        } else if (!deleted.has(record.id)) {
+          writes.push(jobs.put(toStored(record)));
+        }
+      }
       const steps = tx.objectStore('steps');
       for (const id of batch.deletes) {
         writes.push(jobs.delete(id));
@@ -203,9 +232,24 @@ export class IdbStore implements Store {
         // already finished
       }
       await tx.done.catch(() => {});
+      if (isNamed(error, 'QuotaExceededError') || isNamed(tx.error, 'QuotaExceededError')) {
+        throw new StorageFullError(`IndexedDB quota exceeded: this batch of ${batch.jobs.length} job write(s) was not stored`, { cause: error });
+      }
       throw error;
     }
+    if (this.versions !== null) {
+      for (const { record } of batch.jobs) {
+        // Finished jobs leave the cache: a later retry reads its record back.
+        if (isTerminal(record.state)) this.versions.delete(record.id);
+        else this.versions.set(record.id, record.version);
+      }
+      for (const id of batch.deletes) this.versions.delete(id);
+    }
   }
+}
+
+function isNamed(error: unknown, name: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { name?: unknown }).name === name;
 }
 
 function toStored(record: JobRecord): StoredJob {

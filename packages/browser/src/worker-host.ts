@@ -32,6 +32,8 @@ export interface WorkerApi {
   retry(id: string): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<MetricsSnapshot>;
+  /** The page's view of the network (its `online`/`offline` events), for the leader's scheduler. */
+  setOnline(online: boolean): Promise<void>;
   /** Whether this worker runs the scheduler (holds the lock) or forwards to the one that does. */
   role(): Promise<'leader' | 'follower'>;
   /** Calls `listener` with every scheduler event until `unsubscribe` is called with the returned id. */
@@ -39,7 +41,7 @@ export interface WorkerApi {
   unsubscribe(id: number): Promise<void>;
 }
 
-type Method = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'waitFor' | 'metrics';
+type Method = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'waitFor' | 'metrics' | 'setOnline';
 type Message =
   | { readonly kind: 'request'; readonly id: string; readonly method: Method; readonly arg: unknown }
   | { readonly kind: 'response'; readonly id: string; readonly value: unknown }
@@ -88,6 +90,9 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
         return capture(() => s.waitFor(arg as string));
       case 'metrics':
         return s.metrics();
+      case 'setOnline':
+        s.setOnline(arg as boolean);
+        return undefined;
     }
   };
 
@@ -117,7 +122,8 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
 
   // Leadership: the lock is held for as long as this worker lives.
   void navigator.locks.request(`baton:${database}`, async () => {
-    const store = await IdbStore.open({ name: database });
+    // Holding the lock makes this worker the database's one writer.
+    const store = await IdbStore.open({ name: database, exclusive: true });
     const s = createScheduler({
       ...rest,
       store,
@@ -131,6 +137,8 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
       channel.postMessage({ kind: 'event', event: slim } satisfies Message);
     });
     // Offline is not failure: network jobs park without spending attempts and resume on reconnect.
+    // Pages report their own events too (`connect` does): Chromium does not send a worker the
+    // events of emulated connectivity, and a page is where users see the network change.
     s.setOnline(navigator.onLine);
     globalThis.addEventListener('online', () => s.setOnline(true));
     globalThis.addEventListener('offline', () => s.setOnline(false));
@@ -153,6 +161,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     retry: (id) => call('retry', id) as Promise<Result<JobRecord>>,
     waitFor: (id) => call('waitFor', id) as Promise<Result<JobRecord>>,
     metrics: () => call('metrics', undefined) as Promise<MetricsSnapshot>,
+    setOnline: async (online) => void (await call('setOnline', online)),
     role: async () => (scheduler === null ? 'follower' : 'leader'),
     subscribe: async (listener) => {
       const id = nextListener++;

@@ -11,6 +11,7 @@ export const ErrorCode = {
   dependencyCycle: 'dependency-cycle',
   illegalTransition: 'illegal-transition',
   storeConflict: 'store-conflict',
+  storageFull: 'storage-full',
   stopped: 'stopped',
   timeout: 'timeout',
   cancelled: 'cancelled',
@@ -92,6 +93,18 @@ export class StoreConflictError extends BatonError {
   constructor(message: string) {
     super(ErrorCode.storeConflict, message, { retryable: true });
     this.name = 'StoreConflictError';
+  }
+}
+
+/**
+ * The store's quota is used up (IndexedDB's `QuotaExceededError`, say): the
+ * whole batch was refused, nothing of it is stored. Retryable once space is
+ * freed (finished jobs deleted, or persistent storage granted).
+ */
+export class StorageFullError extends BatonError {
+  constructor(message: string, options: { readonly cause?: unknown } = {}) {
+    super(ErrorCode.storageFull, message, { retryable: true, cause: options.cause });
+    this.name = 'StorageFullError';
   }
 }
 

@@ -77,6 +77,7 @@ export {
   DependencyCycleError,
   IllegalTransitionError,
   StoreConflictError,
+  StorageFullError,
   StoppedError,
   JobError,
   isBatonError,
