@@ -20,7 +20,13 @@ export interface BrowserResults {
 }
 
 export async function runBrowser(runs: number, sizes = [10_000, 100_000], keyvalJobs = 5_000): Promise<BrowserResults> {
-  const server = await createServer({ root: new URL('./browser/', import.meta.url).pathname, server: { host: '127.0.0.1', port: 0 }, logLevel: 'error' });
+  const server = await createServer({
+    root: new URL('./browser/', import.meta.url).pathname,
+    server: { host: '127.0.0.1', port: 0 },
+    // Scan the worker too: a dependency found only once the worker loads makes Vite reload the page mid-run.
+    optimizeDeps: { entries: ['index.html', 'bench.worker.ts'] },
+    logLevel: 'error',
+  });
   await server.listen();
   const address = server.httpServer!.address() as { port: number };
   const executablePath = findChromium();

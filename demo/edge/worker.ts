@@ -3,7 +3,7 @@
  * API in front of scheduler Durable Objects, one per (tenant, queue).
  */
 import { JobError, type Handlers } from '@baton/core';
-import { createApi, SchedulerObject, type EdgeSchedulerOptions } from '@baton/edge';
+import { createApi, objectName, SchedulerObject, type EdgeSchedulerOptions } from '@baton/edge';
 
 export interface Env {
   JOBS: DurableObjectNamespace<Jobs>;
@@ -12,6 +12,19 @@ export interface Env {
 }
 
 export class Jobs extends SchedulerObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)');
+  }
+
+  /** Ledger entries whose key starts with `prefix`, in the order they were appended. */
+  async ledger(prefix: string): Promise<Array<{ key: string; seq: number }>> {
+    return this.ctx.storage.sql
+      .exec<{ entry_key: string; seq: number }>('SELECT entry_key, seq FROM ledger WHERE substr(entry_key, 1, ?) = ? ORDER BY n', prefix.length, prefix)
+      .toArray()
+      .map((r) => ({ key: r.entry_key, seq: r.seq }));
+  }
+
   protected override configure(): EdgeSchedulerOptions<Handlers> {
     return {
       queues: { default: { concurrency: 8 } },
@@ -26,6 +39,14 @@ export class Jobs extends SchedulerObject<Env> {
         },
         /** Sums its dependencies' results. */
         sum: async (_p: null, ctx) => ctx.dependencies.reduce((total, d) => total + Number(d.result), 0),
+        /**
+         * Appends an entry to this queue's ledger: the side effect the offline
+         * outbox tests count (one row per execution, never deduplicated here).
+         */
+        append: async (p: { key: string; seq: number }) => {
+          this.ctx.storage.sql.exec('INSERT INTO ledger (entry_key, seq, at_ms) VALUES (?, ?, ?)', p.key, p.seq, Date.now());
+          return { key: p.key, seq: p.seq };
+        },
         /** Waits, then answers: to watch `running` and progress in the event stream. */
         slow: async (p: { ms: number }, ctx) => {
           for (let done = 0; done < p.ms; done += 100) {
@@ -39,6 +60,13 @@ export class Jobs extends SchedulerObject<Env> {
   }
 }
 
-const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'] });
+// Any origin may call it from a browser: tokens travel in a header, never as cookies.
+const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], corsOrigins: '*' });
+
+/** The demo's ledger (see `append`), per queue, for the tenant of the token. */
+api.get('/v1/queues/:queue/ledger', async (c) => {
+  const jobs = c.env.JOBS.get(c.env.JOBS.idFromName(objectName(c.get('tenant'), c.req.param('queue'))));
+  return c.json(await jobs.ledger(c.req.query('prefix') ?? ''));
+});
 
 export default { fetch: (request, env, ctx) => api.fetch(request, env, ctx) } satisfies ExportedHandler<Env>;

@@ -7,6 +7,13 @@ import type { BrowserCommand } from 'vitest/node';
  * same browser context, so they share IndexedDB, Web Locks and
  * BroadcastChannel with the test page.
  */
+interface TabOptions {
+  readonly isolated?: boolean;
+  readonly quotaBytes?: number;
+  /** The tab's worker delivers `edge` jobs to this API (the outbox fixture). */
+  readonly edge?: { readonly url: string; readonly token: string; readonly dedupWindowMs?: number };
+}
+
 type Ctx = Parameters<BrowserCommand<[]>>[0] & { page: Page; context: BrowserContext };
 
 const tabs = new Map<string, Page>();
@@ -31,7 +38,7 @@ async function ready(page: Page): Promise<void> {
  * before the page loads: Chromium reads the quota when it first opens the
  * origin's IndexedDB, so it must be in place first.
  */
-const openTab: BrowserCommand<[origin: string, database: string, options?: { isolated?: boolean; quotaBytes?: number }]> = async (
+const openTab: BrowserCommand<[origin: string, database: string, options?: TabOptions]> = async (
   ctx,
   origin,
   database,
@@ -45,7 +52,8 @@ const openTab: BrowserCommand<[origin: string, database: string, options?: { iso
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: options.quotaBytes });
   }
   page.on('pageerror', (error) => console.error(`[tab] ${error.message}`));
-  await page.goto(`${origin}/test/browser/fixtures/tab.html?db=${encodeURIComponent(database)}`);
+  const edge = options.edge === undefined ? '' : `&edge=${encodeURIComponent(JSON.stringify(options.edge))}`;
+  await page.goto(`${origin}/test/browser/fixtures/tab.html?db=${encodeURIComponent(database)}${edge}`);
   await ready(page);
   const id = `tab-${nextTab++}`;
   tabs.set(id, page);
@@ -80,7 +88,7 @@ export const commands = { openTab, inTab, reloadTab, closeTab, setOffline };
 
 declare module 'vitest/browser' {
   interface BrowserCommands {
-    openTab(origin: string, database: string, options?: { isolated?: boolean; quotaBytes?: number }): Promise<string>;
+    openTab(origin: string, database: string, options?: TabOptions): Promise<string>;
     inTab<T = unknown>(id: string, source: string, arg?: unknown): Promise<T>;
     reloadTab(id: string): Promise<void>;
     closeTab(id: string): Promise<void>;

@@ -1,6 +1,7 @@
-import { JobState, type JobInput, type ListQuery } from '@baton/core';
+import { JobState, isTerminal, type JobInput, type ListQuery } from '@baton/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { parseTokens, tenantOf } from './auth.ts';
 import type { ErrorBody, Result } from '@baton/core';
 import { statusOf } from './http-status.ts';
@@ -19,7 +20,16 @@ export interface ApiOptions<Env extends object> {
   readonly queues: readonly string[];
   /** @default 262144 (256 KiB) */
   readonly maxBodyBytes?: number;
+  /**
+   * Origins whose pages (and their workers) may call the API from a browser:
+   * a list, or `'*'` for any (tokens travel in a header, not a cookie, so no
+   * credentials are shared). Without it, browsers block cross-origin calls.
+   */
+  readonly corsOrigins?: readonly string[] | '*';
 }
+
+/** The longest a `GET …/jobs/:id?waitMs=` waits for the job to finish. */
+export const MAX_WAIT_MS = 25_000;
 
 type Vars = { tenant: string };
 
@@ -60,6 +70,19 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
 
   app.onError((error, c) => fail(c, { code: 'internal', message: error.message }));
   app.notFound((c) => fail(c, { code: 'not-found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
+
+  if (options.corsOrigins !== undefined) {
+    // Before authentication: a preflight carries no token.
+    app.use(
+      '/v1/*',
+      cors({
+        origin: options.corsOrigins === '*' ? '*' : [...options.corsOrigins],
+        allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent', 'tracestate'],
+        exposeHeaders: ['retry-after'],
+        maxAge: 600,
+      }),
+    );
+  }
 
   app.use('/v1/*', async (c, next) => {
     const tenant = tenantOf(c.req.header('authorization'), parseTokens(options.tokens(c.env)));
@@ -121,8 +144,23 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   );
 
   app.get('/v1/queues/:queue/jobs/:id', async (c) => {
-    const job = await stub(c).get(c.req.param('id'));
-    return job === null ? fail(c, { code: 'unknown-job', message: `No job with id \`${c.req.param('id')}\`` }) : c.json(job);
+    const id = c.req.param('id');
+    const waitParam = c.req.query('waitMs');
+    const waitMs = waitParam === undefined ? 0 : Number(waitParam);
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
+      return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitParam)}` });
+    }
+    const rpc = stub(c);
+    let job = await rpc.get(id);
+    if (job !== null && waitMs > 0 && !isTerminal(job.state)) {
+      // Long poll: the job as soon as it has finished, or as it is when the wait is up.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs)));
+      const finished = await Promise.race([rpc.wait(id), timeout]);
+      clearTimeout(timer);
+      job = finished === 'timeout' ? await rpc.get(id) : finished;
+    }
+    return job === null ? fail(c, { code: 'unknown-job', message: `No job with id \`${id}\`` }) : c.json(job);
   });
 
   app.get('/v1/queues/:queue/jobs', async (c) => {

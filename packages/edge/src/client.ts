@@ -39,7 +39,8 @@ export interface SubmitOptions {
 export interface QueueClient {
   submit(job: Omit<JobInput<string, unknown>, 'queue'>, options?: SubmitOptions): Promise<SubmitResult>;
   submitAll(jobs: ReadonlyArray<Omit<JobInput<string, unknown>, 'queue'>>): Promise<SubmitResult[]>;
-  get(id: string): Promise<JobRecord>;
+  /** The job; with `waitMs`, the server holds the answer until the job has finished or the wait is up (at most 25 s). */
+  get(id: string, options?: { readonly waitMs?: number }): Promise<JobRecord>;
   list(query?: Omit<ListQuery, 'queue'>): Promise<ListPage>;
   cancel(id: string): Promise<JobRecord>;
   retry(id: string): Promise<JobRecord>;
@@ -87,7 +88,7 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
       return {
         submit: (job, opts = {}) => call('POST', `${q}/jobs`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
         submitAll: async (jobs) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs`, { jobs })).jobs,
-        get: (id) => call('GET', `${q}/jobs/${encodeURIComponent(id)}`),
+        get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${opts.waitMs === undefined ? '' : `?waitMs=${opts.waitMs}`}`),
         list: (query = {}) => {
           const params = new URLSearchParams();
           for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));

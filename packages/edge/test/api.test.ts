@@ -67,6 +67,44 @@ describe('HTTP API (workerd)', () => {
     await clearAlarm('acme', 'emails');
   });
 
+  it('holds a GET with waitMs until the job finishes, and refuses a bad waitMs', async () => {
+    const { body } = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'sleep', payload: { ms: 300 } }) });
+    const id = body.job.id as string;
+    const now = await call('GET', `/v1/queues/default/jobs/${id}`);
+    expect(now.body.state).not.toBe('succeeded');
+    const waited = await call('GET', `/v1/queues/default/jobs/${id}?waitMs=5000`);
+    expect(waited.status).toBe(200);
+    expect(waited.body).toMatchObject({ state: 'succeeded', result: 300 });
+    const { body: slow } = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'sleep', payload: { ms: 2_000 } }) });
+    const early = await call('GET', `/v1/queues/default/jobs/${slow.job.id}?waitMs=50`);
+    expect(early.body.state).toBe('running'); // the wait was up first: the job as it is
+    for (const bad of ['-1', '1.5', 'soon', '25001']) {
+      const refused = await call('GET', `/v1/queues/default/jobs/${id}?waitMs=${bad}`);
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.field).toBe('waitMs');
+    }
+    await call('GET', `/v1/queues/default/jobs/${slow.job.id}?waitMs=5000`);
+  });
+
+  it('answers CORS preflights for its allowed origins only, before asking for a token', async () => {
+    const preflight = (origin: string) =>
+      exports.default.fetch(
+        new Request(`${BASE}/v1/queues/default/jobs`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type, idempotency-key' },
+        }),
+      );
+    const allowed = await preflight('https://app.test');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.test');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/idempotency-key/);
+    const other = await preflight('https://evil.test');
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    const answer = await exports.default.fetch(new Request(`${BASE}/v1/queues/default/metrics`, { headers: { origin: 'https://app.test', authorization: `Bearer ${ACME}` } }));
+    expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.test');
+    expect(answer.headers.get('access-control-expose-headers')).toMatch(/retry-after/);
+  });
+
   it('retries a job from the dead-letter set', async () => {
     const created = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'broken' }) });
     const id = created.body.job.id;

@@ -24,6 +24,7 @@ export class TestJobs extends SchedulerObject<Env> {
       retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1_000 } },
       handlers: {
         echo: async (p: { text: string }) => p.text,
+        sleep: async (p: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(p.ms), p.ms)),
         hang: () => new Promise(() => {}),
         charge: async (p: { order: string }, ctx) => {
           await ctx.step('charge', () => {
@@ -63,6 +64,6 @@ export class TestJobs extends SchedulerObject<Env> {
   }
 }
 
-const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], maxBodyBytes: 4096 });
+const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], maxBodyBytes: 4096, corsOrigins: ['https://app.test'] });
 
 export default { fetch: (request, env, ctx) => api.fetch(request, env, ctx) } satisfies ExportedHandler<Env>;

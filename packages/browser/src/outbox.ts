@@ -1,0 +1,124 @@
+import { DEFAULT_IDEMPOTENCY_TTL_MS, JobError, JobState, type JobContext, type JobInput, type Json } from '@baton/core';
+import { createClient, type ClientOptions } from '@baton/edge/client';
+
+/** A job for the edge, as the browser queues it: what the edge runs, and where. */
+export interface EdgeJob {
+  /** The handler's name at the edge. */
+  readonly type: string;
+  readonly payload?: Json;
+  /** The edge queue. @default the outbox's `queue` */
+  readonly queue?: string;
+}
+
+export interface OutboxOptions {
+  /** The edge API's origin, e.g. `https://jobs.example.com`. */
+  readonly baseUrl: string;
+  /** The bearer token (read at each delivery, so it can be refreshed). */
+  readonly token: string | (() => string | Promise<string>);
+  /** @default 'default' */
+  readonly queue?: string;
+  /**
+   * How long the edge remembers an idempotency key (sent with each job as
+   * its `idempotencyTtlMs`). An entry older than this is not sent: the edge
+   * may have forgotten an earlier delivery and would run it again. It fails
+   * instead, with that reason, into the dead-letter set. @default 24 h
+   */
+  readonly dedupWindowMs?: number;
+  /** Each poll for the edge's result waits up to this long at the server. @default 20000 */
+  readonly waitMs?: number;
+  /** For tests and proxies. @default globalThis.fetch */
+  readonly fetch?: ClientOptions['fetch'];
+  /** The local clock for the age check. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** What the outbox handler returns: the edge job's id and result. */
+export interface EdgeOutcome {
+  readonly edgeJobId: string;
+  readonly result: Json;
+  /** The edge had the job already: an earlier delivery reached it though its answer was lost. */
+  readonly deduplicated: boolean;
+}
+
+/**
+ * The handler that delivers browser jobs to the edge, for `hostScheduler`'s
+ * `handlers` (under the type `toEdge` uses, `'edge'` by default).
+ *
+ * A job is stored in IndexedDB first, so it survives offline periods,
+ * reloads and crashes; the handler then submits it to the edge with one
+ * idempotency key for its whole life (the job's own `idempotencyKey`, or
+ * its id) and its trace context, records the edge's job id as a durable
+ * step, and waits for the edge's result, which becomes the local result.
+ * A lost answer is harmless: the replay carries the same key and the edge
+ * returns the original job instead of running it again.
+ *
+ * Failures follow the core policies: a network error parks the job without
+ * spending an attempt (offline is not failure); 429 and 5xx back off,
+ * honouring `Retry-After`; any other 4xx, or the edge job failing, fails
+ * the local job with the server's message.
+ */
+export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobContext) => Promise<EdgeOutcome> {
+  const dedupWindowMs = options.dedupWindowMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  const waitMs = options.waitMs ?? 20_000;
+  const now = options.now ?? (() => Date.now());
+  const client = async () =>
+    createClient({
+      baseUrl: options.baseUrl,
+      token: typeof options.token === 'string' ? options.token : await options.token(),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
+
+  return async (edge, ctx) => {
+    const queue = (await client()).queue(edge.queue ?? options.queue ?? 'default');
+    const local = ctx.job;
+    const idempotencyKey = local.idempotencyKey ?? `baton-outbox:${local.id}`;
+    const delivered = await ctx.step('deliver', async () => {
+      const ageMs = now() - local.createdAtMs;
+      if (ageMs >= dedupWindowMs) {
+        throw JobError.nonRetryable(
+          `expired: queued ${Math.round(ageMs / 1000)} s ago, past the edge's ${Math.round(dedupWindowMs / 1000)} s idempotency window; not sent, as the edge could run it twice`,
+        );
+      }
+      const { job, deduplicated } = await queue.submit(
+        {
+          type: edge.type,
+          payload: edge.payload ?? null,
+          idempotencyTtlMs: dedupWindowMs,
+          ...(local.trace === null ? {} : { trace: local.trace }),
+          tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
+        },
+        { idempotencyKey },
+      );
+      return { id: job.id, deduplicated };
+    });
+    for (;;) {
+      ctx.heartbeat();
+      const job = await queue.get(delivered.id, { waitMs });
+      if (job.state === JobState.succeeded) return { edgeJobId: job.id, result: job.result, deduplicated: delivered.deduplicated };
+      if (job.state === JobState.failed || job.state === JobState.cancelled) {
+        throw JobError.nonRetryable(`edge job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}`);
+      }
+    }
+  };
+}
+
+/**
+ * A local job that the outbox delivers to the edge: marked as needing the
+ * network, ordered after earlier jobs with the same `key`, and retried with
+ * exponential backoff and full jitter.
+ *
+ * @example
+ * await baton.submit(toEdge({ type: 'email', payload: { to } }, { key: `user:${id}`, idempotencyKey: `welcome:${id}` }));
+ */
+export function toEdge(
+  edge: EdgeJob,
+  local: Omit<JobInput<string, EdgeJob>, 'type' | 'payload'> & { readonly type?: string } = {},
+): JobInput<string, EdgeJob> {
+  return {
+    network: true,
+    retry: { maxAttempts: 10, backoff: { kind: 'exponential', delayMs: 500, maxDelayMs: 30_000, jitter: 'full' } },
+    ...local,
+    type: local.type ?? 'edge',
+    payload: edge,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Starts the edge demo under `wrangler dev` (workerd) on a free loopback
+ * port, with its own state directory, for suites that need a live edge.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export const DEV_TOKEN = 'dev-token-change-me';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export async function startWranglerDev(): Promise<{ url: string; token: string; stop(): void }> {
+  const port = await freePort();
+  const state = mkdtempSync(join(tmpdir(), 'baton-edge-'));
+  const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
+  const child = spawn(
+    wrangler,
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ [DEV_TOKEN]: 'demo' })}`],
+    { cwd: ROOT, detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+  );
+  let log = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 60_000);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes(`Ready on http://127.0.0.1:${port}`)) (clearTimeout(timer), resolve());
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`wrangler dev exited with ${code}:\n${log}`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token: DEV_TOKEN,
+    stop: () => {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
