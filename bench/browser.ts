@@ -25,7 +25,7 @@ export async function runBrowser(runs: number, sizes = [10_000, 100_000], keyval
     server: { host: '127.0.0.1', port: 0 },
     // Scan the worker too: a dependency found only once the worker loads makes Vite reload the page mid-run.
     optimizeDeps: { entries: ['index.html', 'bench.worker.ts'] },
-    logLevel: 'error',
+    logLevel: (process.env.BENCH_VITE_LOG as 'info' | undefined) ?? 'error',
   });
   await server.listen();
   const address = server.httpServer!.address() as { port: number };

@@ -12,7 +12,8 @@ const record = (i: number) => ({ id: `job-${i}`, type: 'noop', payload: { i, not
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
 
 async function batonThroughput(n: number): Promise<number> {
-  const store = await IdbStore.open({ name: `tp-${n}-${Math.random()}` });
+  // Exclusive, as hostScheduler opens it: the Web Lock makes its worker the one writer.
+  const store = await IdbStore.open({ name: `tp-${n}-${Math.random()}`, exclusive: true });
   let left = n;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
