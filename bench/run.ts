@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "core,storm,edge,browser"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "core,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -13,6 +13,7 @@ import { cpus, totalmem } from 'node:os';
 import { SYSTEMS, type Config } from './core-throughput.ts';
 import { printBrowser, runBrowser } from './browser.ts';
 import { printEdge, runEdge } from './edge.ts';
+import { printOutbox, runOutbox } from './outbox.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
@@ -42,7 +43,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge,browser').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge,browser,outbox').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -147,5 +148,15 @@ if (SCENARIOS.has('browser')) {
   printBrowser(browser);
   const file = new URL(`./results/browser-${stamp}.json`, import.meta.url);
   writeFileSync(file, JSON.stringify({ scenario: 'browser', date: new Date().toISOString(), machine, runs: RUNS, ...browser }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}
+
+if (SCENARIOS.has('outbox')) {
+  console.log(`\nOutbox benchmark — headless Chromium against wrangler dev behind a chaos proxy — ${machine}`);
+  console.log(`1,000 jobs over 20 keys queued while the edge is unreachable, drained after reconnection: Baton's outbox vs Workbox's background-sync Queue; ${RUNS} runs\n`);
+  const outbox = await runOutbox(RUNS);
+  printOutbox(outbox);
+  const file = new URL(`./results/outbox-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario: 'outbox', date: new Date().toISOString(), machine, runs: RUNS, ...outbox }, null, 2));
   console.log(`\nwrote ${file.pathname}`);
 }

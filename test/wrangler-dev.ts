@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 
@@ -27,7 +27,8 @@ export async function startWranglerDev(): Promise<{ url: string; token: string; 
   const child = spawn(
     wrangler,
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ [DEV_TOKEN]: 'demo' })}`],
-    { cwd: ROOT, detached: true, env: { ...process.env, WRANGLER_SEND_METRICS: 'false' } },
+    // The project's own Node (node_modules/.bin first), as under npm scripts: wrangler needs Node ≥ 22.
+    { cwd: ROOT, detached: true, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`, WRANGLER_SEND_METRICS: 'false' } },
   );
   let log = '';
   await new Promise<void>((resolve, reject) => {

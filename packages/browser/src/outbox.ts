@@ -1,5 +1,6 @@
 import { DEFAULT_IDEMPOTENCY_TTL_MS, JobError, JobState, type JobContext, type JobInput, type Json } from '@baton/core';
 import { createClient, type ClientOptions } from '@baton/edge/client';
+import { EdgeBatcher } from './edge-batcher.ts';
 
 /** A job for the edge, as the browser queues it: what the edge runs, and where. */
 export interface EdgeJob {
@@ -24,8 +25,10 @@ export interface OutboxOptions {
    * instead, with that reason, into the dead-letter set. @default 24 h
    */
   readonly dedupWindowMs?: number;
-  /** Each poll for the edge's result waits up to this long at the server. @default 20000 */
+  /** Each poll for the edge's results waits up to this long at the server. @default 20000 */
   readonly waitMs?: number;
+  /** Submits and waits of jobs starting within this window share one request. @default 5 */
+  readonly batchWindowMs?: number;
   /** For tests and proxies. @default globalThis.fetch */
   readonly fetch?: ClientOptions['fetch'];
   /** The local clock for the age check. @default Date.now */
@@ -50,7 +53,8 @@ export interface EdgeOutcome {
  * its id) and its trace context, records the edge's job id as a durable
  * step, and waits for the edge's result, which becomes the local result.
  * A lost answer is harmless: the replay carries the same key and the edge
- * returns the original job instead of running it again.
+ * returns the original job instead of running it again. Jobs that start
+ * together share requests: one batch submit, one long poll for results.
  *
  * Failures follow the core policies: a network error parks the job without
  * spending an attempt (offline is not failure); 429 and 5xx back off,
@@ -61,15 +65,23 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
   const dedupWindowMs = options.dedupWindowMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
   const waitMs = options.waitMs ?? 20_000;
   const now = options.now ?? (() => Date.now());
-  const client = async () =>
-    createClient({
-      baseUrl: options.baseUrl,
-      token: typeof options.token === 'string' ? options.token : await options.token(),
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
-    });
+  // One batcher per edge queue and token: a refreshed token starts a new one.
+  const batchers = new Map<string, EdgeBatcher>();
+  const batcher = async (queue: string): Promise<EdgeBatcher> => {
+    const token = typeof options.token === 'string' ? options.token : await options.token();
+    const id = `${queue}\u0000${token}`;
+    let found = batchers.get(id);
+    if (found === undefined) {
+      for (const key of batchers.keys()) if (key.startsWith(`${queue}\u0000`)) batchers.delete(key);
+      const client = createClient({ baseUrl: options.baseUrl, token, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
+      found = new EdgeBatcher(client.queue(queue), { windowMs: options.batchWindowMs ?? 5, waitMs });
+      batchers.set(id, found);
+    }
+    return found;
+  };
 
   return async (edge, ctx) => {
-    const queue = (await client()).queue(edge.queue ?? options.queue ?? 'default');
+    const edgeQueue = await batcher(edge.queue ?? options.queue ?? 'default');
     const local = ctx.job;
     const idempotencyKey = local.idempotencyKey ?? `baton-outbox:${local.id}`;
     const delivered = await ctx.step('deliver', async () => {
@@ -79,26 +91,19 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
           `expired: queued ${Math.round(ageMs / 1000)} s ago, past the edge's ${Math.round(dedupWindowMs / 1000)} s idempotency window; not sent, as the edge could run it twice`,
         );
       }
-      const { job, deduplicated } = await queue.submit(
-        {
-          type: edge.type,
-          payload: edge.payload ?? null,
-          idempotencyTtlMs: dedupWindowMs,
-          ...(local.trace === null ? {} : { trace: local.trace }),
-          tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
-        },
-        { idempotencyKey },
-      );
+      const { job, deduplicated } = await edgeQueue.submit({
+        type: edge.type,
+        payload: edge.payload ?? null,
+        idempotencyKey,
+        idempotencyTtlMs: dedupWindowMs,
+        ...(local.trace === null ? {} : { trace: local.trace }),
+        tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
+      });
       return { id: job.id, deduplicated };
     });
-    for (;;) {
-      ctx.heartbeat();
-      const job = await queue.get(delivered.id, { waitMs });
-      if (job.state === JobState.succeeded) return { edgeJobId: job.id, result: job.result, deduplicated: delivered.deduplicated };
-      if (job.state === JobState.failed || job.state === JobState.cancelled) {
-        throw JobError.nonRetryable(`edge job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}`);
-      }
-    }
+    const job = await edgeQueue.finished(delivered.id);
+    if (job.state !== JobState.succeeded) throw JobError.nonRetryable(`edge job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}`);
+    return { edgeJobId: job.id, result: job.result, deduplicated: delivered.deduplicated };
   };
 }
 

@@ -143,6 +143,23 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     },
   );
 
+  app.post('/v1/queues/:queue/jobs/wait', async (c) => {
+    let body: { ids?: unknown; waitMs?: unknown };
+    try {
+      body = (await c.req.json()) as typeof body;
+    } catch (error) {
+      return fail(c, { code: 'bad-json', message: `The body is not valid JSON: ${(error as Error).message}` });
+    }
+    const { ids, waitMs = 0 } = body ?? {};
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH || !ids.every((id) => typeof id === 'string')) {
+      return fail(c, { code: 'validation', field: 'ids', message: `Expected \`ids\` to be an array of 1 to ${MAX_BATCH} job ids` });
+    }
+    if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
+      return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitMs)}` });
+    }
+    return c.json({ jobs: await stub(c).waitAny(ids as string[], waitMs) });
+  });
+
   app.get('/v1/queues/:queue/jobs/:id', async (c) => {
     const id = c.req.param('id');
     const waitParam = c.req.query('waitMs');

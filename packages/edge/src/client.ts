@@ -41,6 +41,8 @@ export interface QueueClient {
   submitAll(jobs: ReadonlyArray<Omit<JobInput<string, unknown>, 'queue'>>): Promise<SubmitResult[]>;
   /** The job; with `waitMs`, the server holds the answer until the job has finished or the wait is up (at most 25 s). */
   get(id: string, options?: { readonly waitMs?: number }): Promise<JobRecord>;
+  /** The jobs `ids` names (`null` if unknown), once one of them has finished or `waitMs` is up: one long poll for many. */
+  waitAny(ids: readonly string[], options?: { readonly waitMs?: number }): Promise<Array<JobRecord | null>>;
   list(query?: Omit<ListQuery, 'queue'>): Promise<ListPage>;
   cancel(id: string): Promise<JobRecord>;
   retry(id: string): Promise<JobRecord>;
@@ -89,6 +91,7 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
         submit: (job, opts = {}) => call('POST', `${q}/jobs`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
         submitAll: async (jobs) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs`, { jobs })).jobs,
         get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${opts.waitMs === undefined ? '' : `?waitMs=${opts.waitMs}`}`),
+        waitAny: async (ids, opts = {}) => (await call<{ jobs: Array<JobRecord | null> }>('POST', `${q}/jobs/wait`, { ids, waitMs: opts.waitMs ?? 0 })).jobs,
         list: (query = {}) => {
           const params = new URLSearchParams();
           for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));

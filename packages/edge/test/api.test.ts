@@ -86,6 +86,22 @@ describe('HTTP API (workerd)', () => {
     await call('GET', `/v1/queues/default/jobs/${slow.job.id}?waitMs=5000`);
   });
 
+  it('waits on many jobs in one long poll: back when the first finishes', async () => {
+    const { body } = await call('POST', '/v1/queues/default/jobs', {
+      body: JSON.stringify({ jobs: [{ type: 'sleep', payload: { ms: 200 } }, { type: 'sleep', payload: { ms: 3_000 } }] }),
+    });
+    const [fast, slow] = body.jobs.map((r: any) => r.job.id as string);
+    const waited = await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify({ ids: [slow, fast, 'no-such-job'], waitMs: 10_000 }) });
+    // An unknown id is answered at once, as null.
+    expect(waited.body.jobs[2]).toBeNull();
+    const again = await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify({ ids: [slow, fast], waitMs: 10_000 }) });
+    expect(again.body.jobs.map((j: any) => j.state)).toEqual(['running', 'succeeded']);
+    for (const bad of [{ ids: [] }, { ids: 'x' }, { ids: [fast], waitMs: -1 }, { ids: [fast], waitMs: 30_000 }]) {
+      expect((await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify(bad) })).status).toBe(400);
+    }
+    await call('GET', `/v1/queues/default/jobs/${slow}?waitMs=5000`);
+  });
+
   it('answers CORS preflights for its allowed origins only, before asking for a token', async () => {
     const preflight = (origin: string) =>
       exports.default.fetch(

@@ -1,0 +1,103 @@
+import type { JobInput, JobRecord, SubmitResult } from '@baton/core';
+import type { QueueClient } from '@baton/edge/client';
+
+type EdgeInput = Omit<JobInput<string, unknown>, 'queue'>;
+
+interface Pending<I, O> {
+  readonly input: I;
+  readonly resolve: (value: O) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** Collects calls made within `windowMs` (or until `max`) and answers them from one request. */
+class Coalescer<I, O> {
+  private pending: Array<Pending<I, O>> = [];
+  private timer: ReturnType<typeof setTimeout> | null = null;
+
+  private readonly windowMs: number;
+  private readonly max: number;
+  private readonly send: (batch: Array<Pending<I, O>>) => Promise<void>;
+
+  constructor(windowMs: number, max: number, send: (batch: Array<Pending<I, O>>) => Promise<void>) {
+    this.windowMs = windowMs;
+    this.max = max;
+    this.send = send;
+  }
+
+  add(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.pending.push({ input, resolve, reject });
+      if (this.pending.length >= this.max) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    });
+  }
+
+  private flush(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending.splice(0, this.max);
+    if (batch.length > 0) void this.send(batch).catch((error: unknown) => batch.forEach((p) => p.reject(error)));
+    if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.windowMs);
+  }
+}
+
+/**
+ * The outbox's traffic to one edge queue, batched: the submits of jobs that
+ * start together go as one atomic batch request, and the waits for their
+ * results as one long poll (`waitAny`) per round. A batch the edge refuses
+ * with a 4xx is sent again job by job, so one bad job fails only itself.
+ */
+export class EdgeBatcher {
+  private readonly submits: Coalescer<EdgeInput, SubmitResult>;
+  private readonly waits: Coalescer<string, JobRecord>;
+
+  constructor(queue: QueueClient, options: { readonly windowMs: number; readonly waitMs: number; readonly max?: number }) {
+    const max = options.max ?? 100;
+    this.submits = new Coalescer(options.windowMs, max, async (batch) => {
+      if (batch.length === 1) {
+        const { idempotencyKey, ...job } = batch[0]!.input;
+        return batch[0]!.resolve(await queue.submit(job, idempotencyKey === undefined ? {} : { idempotencyKey }));
+      }
+      let results: SubmitResult[];
+      try {
+        results = await queue.submitAll(batch.map((p) => p.input));
+      } catch (error) {
+        const status = (error as { status?: unknown }).status;
+        if (typeof status !== 'number' || status < 400 || status >= 500 || status === 408 || status === 429) throw error;
+        // Refused as a whole: find the one(s) to blame.
+        for (const p of batch) {
+          const { idempotencyKey, ...job } = p.input;
+          await queue.submit(job, idempotencyKey === undefined ? {} : { idempotencyKey }).then(p.resolve, p.reject);
+        }
+        return;
+      }
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    });
+    this.waits = new Coalescer(options.windowMs, max, async (batch) => {
+      let open = batch;
+      while (open.length > 0) {
+        const jobs = await queue.waitAny(
+          open.map((p) => p.input),
+          { waitMs: options.waitMs },
+        );
+        const still: typeof open = [];
+        open.forEach((p, i) => {
+          const job = jobs[i];
+          if (job === null || job === undefined) p.reject(new Error(`The edge has no job ${p.input}`));
+          else if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') p.resolve(job);
+          else still.push(p);
+        });
+        open = still;
+      }
+    });
+  }
+
+  submit(job: EdgeInput): Promise<SubmitResult> {
+    return this.submits.add(job);
+  }
+
+  /** Resolves with the edge job once it has finished. */
+  finished(id: string): Promise<JobRecord> {
+    return this.waits.add(id);
+  }
+}
