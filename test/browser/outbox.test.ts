@@ -57,10 +57,10 @@ describe('the offline outbox: browser jobs reach the edge exactly once (Chromium
     expect((await stats()).byRoute['POST /v1/queues/default/jobs'] ?? 0).toBe(0);
 
     // The edge stays unreachable while the page reloads: the new worker finds the jobs and parks them again.
-    await chaos({ mode: 'down' });
+    const { cut } = await chaos({ mode: 'down' });
     await setOffline(tab, false);
     await reloadTab(tab);
-    await expect.poll(async () => (await stats()).cut).toBeGreaterThan(0);
+    await expect.poll(async () => (await stats()).cut, { timeout: 15_000 }).toBeGreaterThan(cut); // it tried, and could not reach the edge
     expect(await ledger(prefix)).toEqual([]); // `ledger` brings the edge back up
 
     await expect.poll(async () => (await states(tab)).succeeded, { timeout: 60_000, interval: 250 }).toBe(200);

@@ -14,7 +14,7 @@ import {
   type Store,
   type StoreBatch,
 } from '@baton/core';
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
 /** The stored form of a job: the record, plus what the waiting index needs. */
 type StoredJob = JobRecord & { _blockers?: string[] };
@@ -35,11 +35,35 @@ interface BatonDB extends DBSchema {
     };
   };
   idempotency: { key: string; value: IdempotencyRecord };
-  steps: { key: [string, string]; value: StepRecord; indexes: { job: string } };
+  steps: { key: [string, string]; value: StepRecord };
   meta: { key: string; value: { name: string; value: Json } };
 }
 
-export const SCHEMA_VERSION = 1;
+/**
+ * The schema, one migration per version, applied in order from the version
+ * a database has: a database written by any earlier release opens and
+ * keeps its jobs.
+ */
+const MIGRATIONS: ReadonlyArray<(db: IDBPDatabase<BatonDB>, tx: IDBPTransaction<BatonDB, StoreNames<BatonDB>[], 'versionchange'>) => void> = [
+  // v1: jobs with the claim, timer, key, state, count and blocker indexes; idempotency keys; steps; meta.
+  (db) => {
+    const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
+    jobs.createIndex('claim', ['queue', 'rank', 'id']);
+    jobs.createIndex('due', ['dueAtMs', 'id']);
+    jobs.createIndex('key', ['key', 'id']);
+    jobs.createIndex('state', ['state', 'id']);
+    jobs.createIndex('counts', ['state', 'priority']);
+    jobs.createIndex('blockers', '_blockers', { multiEntry: true });
+    db.createObjectStore('idempotency', { keyPath: 'key' });
+    // v1 also indexed steps by job: [jobId, name] keys already serve that as a key range.
+    (db.createObjectStore('steps', { keyPath: ['jobId', 'name'] }) as unknown as IDBObjectStore).createIndex('job', 'jobId');
+    db.createObjectStore('meta', { keyPath: 'name' });
+  },
+  // v2: drop the steps-by-job index, which every step write paid for and nothing needs.
+  (_db, tx) => (tx.objectStore('steps') as unknown as IDBObjectStore).deleteIndex('job'),
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export interface IdbStoreOptions {
   /** The database name. @default 'baton' */
@@ -72,19 +96,8 @@ export class IdbStore implements Store {
   /** Opens (and creates or upgrades) the database. */
   static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
     const db: IDBPDatabase<BatonDB> = await openDB<BatonDB>(options.name ?? 'baton', SCHEMA_VERSION, {
-      upgrade(database, oldVersion) {
-        if (oldVersion < 1) {
-          const jobs = database.createObjectStore('jobs', { keyPath: 'id' });
-          jobs.createIndex('claim', ['queue', 'rank', 'id']);
-          jobs.createIndex('due', ['dueAtMs', 'id']);
-          jobs.createIndex('key', ['key', 'id']);
-          jobs.createIndex('state', ['state', 'id']);
-          jobs.createIndex('counts', ['state', 'priority']);
-          jobs.createIndex('blockers', '_blockers', { multiEntry: true });
-          database.createObjectStore('idempotency', { keyPath: 'key' });
-          database.createObjectStore('steps', { keyPath: ['jobId', 'name'] }).createIndex('job', 'jobId');
-          database.createObjectStore('meta', { keyPath: 'name' });
-        }
+      upgrade(database, oldVersion, _newVersion, transaction) {
+        for (let version = oldVersion; version < MIGRATIONS.length; version++) MIGRATIONS[version]!(database, transaction);
       },
       // Another tab wants a newer schema: let it, rather than block it.
       blocking() {
@@ -139,7 +152,7 @@ export class IdbStore implements Store {
   }
 
   async steps(jobId: string): Promise<readonly StepRecord[]> {
-    return this.db.getAllFromIndex('steps', 'job', jobId);
+    return this.db.getAll('steps', IDBKeyRange.bound([jobId, ''], [jobId, '\uffff']));
   }
 
   async list(query: ListQuery): Promise<ListPage> {
