@@ -59,6 +59,9 @@ const NO_DEPENDENCIES: readonly DependencyResult[] = [];
 const CLAIMED: Cause = { code: 'claimed' };
 const COMPLETED: Cause = { code: 'completed' };
 
+/** Network errors in a row (no network job getting through between them) that mean the network is down. */
+const OFFLINE_AFTER_ERRORS = 2;
+
 /**
  * The scheduler engine. Every change happens in a tick: take what arrived
  * (submits, handler outcomes, cancels, steps, heartbeats), promote due timers,
@@ -86,8 +89,10 @@ export class Scheduler<H extends Handlers = Handlers> {
   private congestion = 0;
   /** The aging step in force: it grows with congestion, favouring high priority more. */
   private stepMs = 0;
-  /** Until when network jobs are held back: set by `setOnline(false)` or by a network error. */
+  /** Until when network jobs are held back: set by `setOnline(false)` or by network errors. */
   private offlineUntilMs: number | null = null;
+  /** Network errors since a network job last got through (any answer, success or not). */
+  private networkErrors = 0;
   private explicitlyOffline = false;
   /** Jobs this scheduler parked for being offline: released at once when it is back online. */
   private readonly parked = new Set<string>();
@@ -202,10 +207,14 @@ export class Scheduler<H extends Handlers = Handlers> {
    * Tells the scheduler whether the network is up (the browser's `online`
    * and `offline` events, say). Offline, jobs submitted with `network: true`
    * are parked without spending attempts; back online, they are released.
-   * A network error from a handler also parks its job, for `offlineRetryMs`.
+   * A network error from a handler parks its job for `offlineRetryMs`; a
+   * second one in a row, with no network job getting through in between,
+   * holds back every network job as well (the network is down, not one
+   * request unlucky).
    */
   setOnline(online: boolean): void {
     this.explicitlyOffline = !online;
+    if (online) this.networkErrors = 0;
     this.offlineUntilMs = online ? null : this.offlineUntilMs;
     if (online) this.resumeParked = true;
     this.kick();
@@ -472,6 +481,8 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
     this.metricsRecorder.run.record(now - attempt.startedAtMs);
 
+    // Any answer means the network works; only network errors in a row mean it does not.
+    if (base.network && (outcome.ok || outcome.failure.kind !== FailureKind.offline)) this.networkErrors = 0;
     if (outcome.ok) {
       if (base.resource !== null) await this.health.record(tick, base.resource, now, true, attempt.probe);
       const next = transition(base, JobState.succeeded, now, COMPLETED, terminalPatch(now, { result: outcome.result, error: null }));
@@ -484,8 +495,9 @@ export class Scheduler<H extends Handlers = Handlers> {
 
     const fault = outcome.failure;
     if (fault.kind === FailureKind.offline) {
-      // Not the server's fault and not the job's: hold network work back and give the attempt back.
-      this.offlineUntilMs = Math.max(this.offlineUntilMs ?? 0, now + this.options.offlineRetryMs);
+      // Not the server's fault and not the job's: give the attempt back; after a second error in a
+      // row, hold all network work back.
+      if (++this.networkErrors >= OFFLINE_AFTER_ERRORS) this.offlineUntilMs = Math.max(this.offlineUntilMs ?? 0, now + this.options.offlineRetryMs);
       this.park(base, tick, now, fx, base.attempt - 1, `network error: ${fault.message}`);
       return;
     }

@@ -837,6 +837,37 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
       },
     ),
 
+    scenario<{ send: Handler }, { failOnce: Set<number> }>(
+      'parks only the job whose request failed when one network error stands alone',
+      () => {
+        const state = { failOnce: new Set([1]) };
+        return {
+          state,
+          handlers: {
+            send: async (p: { n: number }) => {
+              if (state.failOnce.delete(p.n)) throw new TypeError('Failed to fetch');
+              return p.n;
+            },
+          },
+          offlineRetryMs: 5_000,
+        };
+      },
+      async (rig) => {
+        const jobs = await rig.scheduler.submitAll([1, 2, 3].map((n) => ({ type: 'send' as const, payload: { n }, network: true })));
+        await rig.settle();
+        const [one, two, three] = await Promise.all(jobs.map(async (r) => (await rig.store.get(r.job.id))!));
+        equal(one!.state, JobState.scheduled, 'the unlucky one is parked');
+        equal(one!.attempt, 0, 'without spending an attempt');
+        equal([two!.state, three!.state].join(), 'succeeded,succeeded', 'the others got through');
+        const later = await rig.scheduler.submit({ type: 'send', payload: { n: 4 }, network: true });
+        equal((await rig.scheduler.waitFor(later.job.id)).startedAtMs, START_MS, 'and new network work is not held back');
+        await rig.advance(5_000);
+        const done = await rig.scheduler.waitFor(jobs[0]!.job.id);
+        equal(done.state, JobState.succeeded, 'the parked one runs after offlineRetryMs');
+        equal(done.attempt, 1, 'in one counted attempt');
+      },
+    ),
+
     scenario<{ send: Handler; local: Handler }, { down: boolean; calls: number }>(
       'parks network jobs while offline without spending attempts, and releases them when back online',
       () => {
