@@ -43,31 +43,36 @@ class Coalescer<I, O> {
 
 /**
  * The outbox's traffic to one edge queue, batched: the submits of jobs that
- * start together go as one atomic batch request, and the waits for their
- * results as one long poll (`waitAny`) per round. A batch the edge refuses
+ * start together go as one atomic batch request, which the edge answers
+ * once they have run (up to `submitWaitMs`); jobs still running then are
+ * waited for with one long poll (`waitAny`) per round. A batch the edge refuses
  * with a 4xx is sent again job by job, so one bad job fails only itself.
  */
 export class EdgeBatcher {
   private readonly submits: Coalescer<EdgeInput, SubmitResult>;
   private readonly waits: Coalescer<string, JobRecord>;
 
-  constructor(queue: QueueClient, options: { readonly windowMs: number; readonly waitMs: number; readonly max?: number }) {
+  constructor(queue: QueueClient, options: { readonly windowMs: number; readonly waitMs: number; readonly submitWaitMs: number; readonly max?: number }) {
     const max = options.max ?? 100;
+    const waitMs = options.submitWaitMs;
     this.submits = new Coalescer(options.windowMs, max, async (batch) => {
       if (batch.length === 1) {
         const { idempotencyKey, ...job } = batch[0]!.input;
-        return batch[0]!.resolve(await queue.submit(job, idempotencyKey === undefined ? {} : { idempotencyKey }));
+        return batch[0]!.resolve(await queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs }));
       }
       let results: SubmitResult[];
       try {
-        results = await queue.submitAll(batch.map((p) => p.input));
+        results = await queue.submitAll(
+          batch.map((p) => p.input),
+          { waitMs },
+        );
       } catch (error) {
         const status = (error as { status?: unknown }).status;
         if (typeof status !== 'number' || status < 400 || status >= 500 || status === 408 || status === 429) throw error;
         // Refused as a whole: find the one(s) to blame.
         for (const p of batch) {
           const { idempotencyKey, ...job } = p.input;
-          await queue.submit(job, idempotencyKey === undefined ? {} : { idempotencyKey }).then(p.resolve, p.reject);
+          await queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs }).then(p.resolve, p.reject);
         }
         return;
       }
@@ -92,6 +97,7 @@ export class EdgeBatcher {
     });
   }
 
+  /** Submits; the record that comes back has finished if the edge ran it within `submitWaitMs`. */
   submit(job: EdgeInput): Promise<SubmitResult> {
     return this.submits.add(job);
   }

@@ -1,4 +1,4 @@
-import { DEFAULT_IDEMPOTENCY_TTL_MS, JobError, JobState, type JobContext, type JobInput, type Json } from '@baton/core';
+import { DEFAULT_IDEMPOTENCY_TTL_MS, JobError, JobState, isTerminal, type JobContext, type JobInput, type JobRecord, type Json } from '@baton/core';
 import { createClient, type ClientOptions } from '@baton/edge/client';
 import { EdgeBatcher } from './edge-batcher.ts';
 
@@ -33,6 +33,12 @@ export interface OutboxOptions {
   readonly fetch?: ClientOptions['fetch'];
   /** The local clock for the age check. @default Date.now */
   readonly now?: () => number;
+}
+
+type Outcome = { readonly state: JobState; readonly result: Json; readonly error: string | null };
+
+function outcomeOf(job: JobRecord): Outcome {
+  return { state: job.state, result: job.result, error: job.error?.message ?? null };
 }
 
 /** What the outbox handler returns: the edge job's id and result. */
@@ -74,7 +80,7 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     if (found === undefined) {
       for (const key of batchers.keys()) if (key.startsWith(`${queue}\u0000`)) batchers.delete(key);
       const client = createClient({ baseUrl: options.baseUrl, token, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) });
-      found = new EdgeBatcher(client.queue(queue), { windowMs: options.batchWindowMs ?? 5, waitMs });
+      found = new EdgeBatcher(client.queue(queue), { windowMs: options.batchWindowMs ?? 5, waitMs, submitWaitMs: Math.min(waitMs, 1_000) });
       batchers.set(id, found);
     }
     return found;
@@ -99,11 +105,12 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
         ...(local.trace === null ? {} : { trace: local.trace }),
         tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
       });
-      return { id: job.id, deduplicated };
+      // The edge usually answers with the job already run: then its outcome is part of the step.
+      return isTerminal(job.state) ? { id: job.id, deduplicated, outcome: outcomeOf(job) } : { id: job.id, deduplicated };
     });
-    const job = await edgeQueue.finished(delivered.id);
-    if (job.state !== JobState.succeeded) throw JobError.nonRetryable(`edge job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}`);
-    return { edgeJobId: job.id, result: job.result, deduplicated: delivered.deduplicated };
+    const outcome = (delivered as { outcome?: Outcome }).outcome ?? outcomeOf(await edgeQueue.finished(delivered.id));
+    if (outcome.state !== JobState.succeeded) throw JobError.nonRetryable(`edge job ${delivered.id} ${outcome.state}: ${outcome.error ?? 'no reason given'}`);
+    return { edgeJobId: delivered.id, result: outcome.result, deduplicated: delivered.deduplicated };
   };
 }
 

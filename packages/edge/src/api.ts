@@ -1,4 +1,4 @@
-import { JobState, isTerminal, type JobInput, type ListQuery } from '@baton/core';
+import { JobState, isTerminal, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -135,7 +135,18 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
         if (own !== undefined && own !== headerKey) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
         inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
       }
-      const result = await stub(c).submit(inputs as JobInput<string, unknown>[]);
+      const waitParam = c.req.query('waitMs');
+      const waitMs = waitParam === undefined ? 0 : Number(waitParam);
+      if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
+        return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitParam)}` });
+      }
+      const rpc = stub(c);
+      const result = await rpc.submit(inputs as JobInput<string, unknown>[]);
+      if (result.ok && waitMs > 0) {
+        // Submit and wait in one round trip: the jobs as they are once all have finished, or when the wait is up.
+        const now = await rpc.waitAny(result.value.map((r) => r.job.id), waitMs, true);
+        result.value.forEach((r, i) => ((r as { job: JobRecord }).job = now[i] ?? r.job));
+      }
       return unwrap(c, result, (results) => {
         const status = results.every((r) => r.deduplicated) ? 200 : 201;
         return batch ? c.json({ jobs: results }, status) : c.json(results[0]!, status);

@@ -33,12 +33,14 @@ export interface ClientOptions {
 export interface SubmitOptions {
   /** Sent as the `Idempotency-Key` header. */
   readonly idempotencyKey?: string;
+  /** Hold the answer until the jobs have finished (at most this long, up to 25 s): their records come back as they are then. */
+  readonly waitMs?: number;
 }
 
 /** Jobs of one queue, as the client sees them. */
 export interface QueueClient {
   submit(job: Omit<JobInput<string, unknown>, 'queue'>, options?: SubmitOptions): Promise<SubmitResult>;
-  submitAll(jobs: ReadonlyArray<Omit<JobInput<string, unknown>, 'queue'>>): Promise<SubmitResult[]>;
+  submitAll(jobs: ReadonlyArray<Omit<JobInput<string, unknown>, 'queue'>>, options?: Pick<SubmitOptions, 'waitMs'>): Promise<SubmitResult[]>;
   /** The job; with `waitMs`, the server holds the answer until the job has finished or the wait is up (at most 25 s). */
   get(id: string, options?: { readonly waitMs?: number }): Promise<JobRecord>;
   /** The jobs `ids` names (`null` if unknown), once one of them has finished or `waitMs` is up: one long poll for many. */
@@ -88,9 +90,9 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
     queue(name: string): QueueClient {
       const q = `/v1/queues/${encodeURIComponent(name)}`;
       return {
-        submit: (job, opts = {}) => call('POST', `${q}/jobs`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
-        submitAll: async (jobs) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs`, { jobs })).jobs,
-        get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${opts.waitMs === undefined ? '' : `?waitMs=${opts.waitMs}`}`),
+        submit: (job, opts = {}) => call('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
+        submitAll: async (jobs, opts = {}) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, { jobs })).jobs,
+        get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${waitQuery(opts.waitMs)}`),
         waitAny: async (ids, opts = {}) => (await call<{ jobs: Array<JobRecord | null> }>('POST', `${q}/jobs/wait`, { ids, waitMs: opts.waitMs ?? 0 })).jobs,
         list: (query = {}) => {
           const params = new URLSearchParams();
@@ -104,4 +106,8 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
       };
     },
   };
+}
+
+function waitQuery(waitMs: number | undefined): string {
+  return waitMs === undefined ? '' : `?waitMs=${waitMs}`;
 }

@@ -33,7 +33,7 @@ export interface SchedulerRpc {
   submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
   get(id: string): Promise<JobRecord | null>;
   wait(id: string): Promise<JobRecord | null>;
-  waitAny(ids: readonly string[], timeoutMs: number): Promise<Array<JobRecord | null>>;
+  waitAny(ids: readonly string[], timeoutMs: number, all?: boolean): Promise<Array<JobRecord | null>>;
   list(query: ListQuery): Promise<ListPage>;
   cancel(id: string): Promise<Result<JobRecord>>;
   retry(id: string): Promise<Result<JobRecord>>;
@@ -119,18 +119,18 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
 
   /**
    * The jobs `ids` names (`null` for an unknown id) as soon as one of them
-   * has finished, or as they are when `timeoutMs` is up: one long poll for
-   * many jobs.
+   * has finished (with `all`, once all have), or as they are when
+   * `timeoutMs` is up: one long poll for many jobs.
    */
-  async waitAny(ids: readonly string[], timeoutMs: number): Promise<Array<JobRecord | null>> {
+  async waitAny(ids: readonly string[], timeoutMs: number, all = false): Promise<Array<JobRecord | null>> {
     const read = () => Promise.all(ids.map(async (id) => (await this.scheduler.get(id)) ?? null));
     const now = await read();
     const open = now.filter((r): r is JobRecord => r !== null && !isTerminal(r.state));
-    if (open.length < now.length || open.length === 0 || timeoutMs <= 0) return now;
+    if ((!all && open.length < now.length) || open.length === 0 || timeoutMs <= 0) return now;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waits = open.map((r) => capture(() => this.scheduler.waitFor(r.id)));
     const up = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([...waits, up]);
+    await Promise.race(all ? [Promise.all(waits), up] : [...waits, up]);
     clearTimeout(timer);
     return read();
   }

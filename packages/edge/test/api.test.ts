@@ -86,6 +86,18 @@ describe('HTTP API (workerd)', () => {
     await call('GET', `/v1/queues/default/jobs/${slow.job.id}?waitMs=5000`);
   });
 
+  it('submits and waits in one round trip with ?waitMs=', async () => {
+    const one = await call('POST', '/v1/queues/default/jobs?waitMs=5000', { body: JSON.stringify({ type: 'sleep', payload: { ms: 100 } }) });
+    expect(one.status).toBe(201);
+    expect(one.body.job).toMatchObject({ state: 'succeeded', result: 100 });
+    const both = await call('POST', '/v1/queues/default/jobs?waitMs=5000', { body: JSON.stringify({ jobs: [{ type: 'sleep', payload: { ms: 50 } }, { type: 'sleep', payload: { ms: 300 } }] }) });
+    expect(both.body.jobs.map((r: any) => r.job.state)).toEqual(['succeeded', 'succeeded']); // all of them, not the first
+    const short = await call('POST', '/v1/queues/default/jobs?waitMs=20', { body: JSON.stringify({ type: 'sleep', payload: { ms: 1_000 } }) });
+    expect(short.body.job.state).not.toBe('succeeded'); // the wait was up first
+    expect((await call('POST', '/v1/queues/default/jobs?waitMs=soon', { body: JSON.stringify({ type: 'echo', payload: { text: 'x' } }) })).status).toBe(400);
+    await call('GET', `/v1/queues/default/jobs/${short.body.job.id}?waitMs=5000`);
+  });
+
   it('waits on many jobs in one long poll: back when the first finishes', async () => {
     const { body } = await call('POST', '/v1/queues/default/jobs', {
       body: JSON.stringify({ jobs: [{ type: 'sleep', payload: { ms: 200 } }, { type: 'sleep', payload: { ms: 3_000 } }] }),
