@@ -7,6 +7,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const edge = await startWranglerDev();
   const proxy = await startChaosProxy(edge.url);
   project.provide('edge', { url: proxy.url, token: edge.token });
+  project.provide('edgeDirect', edge.url); // for reading the ledger without going through the chaos
   return async () => {
     await proxy.close();
     edge.stop();
@@ -16,5 +17,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
 declare module 'vitest' {
   export interface ProvidedContext {
     edge: { url: string; token: string };
+    edgeDirect: string;
   }
 }
