@@ -2,9 +2,7 @@
  * The browser scenarios, in real headless Chromium: a Vite dev server
  * serves bench/browser/, Playwright drives the page, the page measures.
  */
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
-import { findChromium } from '../test/find-chromium.ts';
+import { openBenchPage } from './lib/chromium.ts';
 import { median, table } from './lib/stats.ts';
 
 declare global {
@@ -20,23 +18,8 @@ export interface BrowserResults {
 }
 
 export async function runBrowser(runs: number, sizes = [10_000, 100_000], keyvalJobs = 5_000): Promise<BrowserResults> {
-  const server = await createServer({
-    root: new URL('./browser/', import.meta.url).pathname,
-    server: { host: '127.0.0.1', port: 0 },
-    // Scan the worker too: a dependency found only once the worker loads makes Vite reload the page mid-run.
-    optimizeDeps: { entries: ['index.html', 'bench.worker.ts'] },
-    logLevel: (process.env.BENCH_VITE_LOG as 'info' | undefined) ?? 'error',
-  });
-  await server.listen();
-  const address = server.httpServer!.address() as { port: number };
-  const executablePath = findChromium();
-  const browser = await chromium.launch({
-    ...(executablePath === undefined ? {} : { executablePath }),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { page, close } = await openBenchPage(new URL('./browser/', import.meta.url), ['bench.worker.ts']);
   try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${address.port}/index.html`);
     await page.waitForFunction(() => typeof window.runBench === 'function');
     const raw = (await page.evaluate((o) => window.runBench(o), { sizes, keyvalJobs, runs })) as {
       throughput: Array<{ jobs: number; baton: number[]; raw: number[]; keyval: number[] }>;
@@ -53,8 +36,7 @@ export async function runBrowser(runs: number, sizes = [10_000, 100_000], keyval
     ];
     return { throughput, crossing: c, goals };
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
   }
 }
 

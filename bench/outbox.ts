@@ -4,10 +4,8 @@
  * Workbox's background-sync Queue, in one Chromium page against one
  * `wrangler dev` behind the chaos proxy (clean, then flapping network).
  */
-import { chromium } from 'playwright';
-import { createServer } from 'vite';
 import { startChaosProxy } from '../test/chaos-proxy.ts';
-import { findChromium } from '../test/find-chromium.ts';
+import { openBenchPage } from './lib/chromium.ts';
 import { startWranglerDev } from '../test/wrangler-dev.ts';
 import { median, table } from './lib/stats.ts';
 import type { DrainResult } from './outbox/main.ts';
@@ -21,23 +19,8 @@ export interface OutboxResults {
 export async function runOutbox(runs: number, jobs = 1_000, keys = 20): Promise<OutboxResults> {
   const edge = await startWranglerDev();
   const proxy = await startChaosProxy(edge.url);
-  const server = await createServer({
-    root: new URL('./outbox/', import.meta.url).pathname,
-    server: { host: '127.0.0.1', port: 0 },
-    optimizeDeps: { entries: ['index.html', 'outbox.worker.ts', 'sw.ts'] },
-    logLevel: 'error',
-  });
-  await server.listen();
-  const { port } = server.httpServer!.address() as { port: number };
-  const executablePath = findChromium();
-  const browser = await chromium.launch({
-    ...(executablePath === undefined ? {} : { executablePath }),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const { page, close } = await openBenchPage(new URL('./outbox/', import.meta.url), ['outbox.worker.ts', 'sw.ts']);
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-    await page.goto(`http://127.0.0.1:${port}/index.html`);
     await page.waitForFunction(() => typeof window.runOutbox === 'function');
     const raw = await page.evaluate((o) => window.runOutbox(o), {
       edge: { url: proxy.url, token: edge.token },
@@ -70,8 +53,7 @@ export async function runOutbox(runs: number, jobs = 1_000, keys = 20): Promise<
     });
     return { drains: raw, summary, goals };
   } finally {
-    await browser.close();
-    await server.close();
+    await close();
     await proxy.close();
     edge.stop();
   }
