@@ -35,10 +35,11 @@ export interface OutboxOptions {
   readonly now?: () => number;
 }
 
-type Outcome = { readonly state: JobState; readonly result: Json; readonly error: string | null };
+type Delivery = { readonly id: string; readonly deduplicated: boolean };
 
-function outcomeOf(job: JobRecord): Outcome {
-  return { state: job.state, result: job.result, error: job.error?.message ?? null };
+function finish(delivery: Delivery, job: JobRecord): EdgeOutcome {
+  if (job.state !== JobState.succeeded) throw JobError.nonRetryable(`edge job ${job.id} ${job.state}: ${job.error?.message ?? 'no reason given'}`);
+  return { edgeJobId: job.id, result: job.result, deduplicated: delivery.deduplicated };
 }
 
 /** What the outbox handler returns: the edge job's id and result. */
@@ -90,27 +91,31 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     const edgeQueue = await batcher(edge.queue ?? options.queue ?? 'default');
     const local = ctx.job;
     const idempotencyKey = local.idempotencyKey ?? `baton-outbox:${local.id}`;
-    const delivered = await ctx.step('deliver', async () => {
-      const ageMs = now() - local.createdAtMs;
-      if (ageMs >= dedupWindowMs) {
+    const ageMs = now() - local.createdAtMs;
+    if (ageMs >= dedupWindowMs) {
+      // Too old to send: the edge may have forgotten an earlier delivery. One that was recorded is still waited for.
+      const known = await ctx.step<Delivery | null>('deliver', () => null);
+      if (known === null) {
         throw JobError.nonRetryable(
-          `expired: queued ${Math.round(ageMs / 1000)} s ago, past the edge's ${Math.round(dedupWindowMs / 1000)} s idempotency window; not sent, as the edge could run it twice`,
+          `expired: queued ${Math.round(ageMs / 1000)} s ago, past the edge's ${Math.round(dedupWindowMs / 1000)} s idempotency window; not sent again, as the edge could run it twice`,
         );
       }
-      const { job, deduplicated } = await edgeQueue.submit({
-        type: edge.type,
-        payload: edge.payload ?? null,
-        idempotencyKey,
-        idempotencyTtlMs: dedupWindowMs,
-        ...(local.trace === null ? {} : { trace: local.trace }),
-        tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
-      });
-      // The edge usually answers with the job already run: then its outcome is part of the step.
-      return isTerminal(job.state) ? { id: job.id, deduplicated, outcome: outcomeOf(job) } : { id: job.id, deduplicated };
+      return finish(known, await edgeQueue.finished(known.id));
+    }
+    // Sent on every attempt: the key makes a repeat return the original job. The edge usually answers
+    // with the job already run, and then nothing more needs recording before the local job completes.
+    const { job, deduplicated } = await edgeQueue.submit({
+      type: edge.type,
+      payload: edge.payload ?? null,
+      idempotencyKey,
+      idempotencyTtlMs: dedupWindowMs,
+      ...(local.trace === null ? {} : { trace: local.trace }),
+      tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
     });
-    const outcome = (delivered as { outcome?: Outcome }).outcome ?? outcomeOf(await edgeQueue.finished(delivered.id));
-    if (outcome.state !== JobState.succeeded) throw JobError.nonRetryable(`edge job ${delivered.id} ${outcome.state}: ${outcome.error ?? 'no reason given'}`);
-    return { edgeJobId: delivered.id, result: outcome.result, deduplicated: delivered.deduplicated };
+    if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
+    // Still running there: record the delivery, so that it is waited for even past the window.
+    const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
+    return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
   };
 }
 
