@@ -48,6 +48,13 @@ const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
 const machine = `${cpus()[0]?.model ?? 'unknown cpu'} × ${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+/** Writes a scenario's figures to bench/results/<scenario>-<stamp>.json. */
+function save(scenario: string, figures: object): void {
+  const file = new URL(`./results/${scenario}-${stamp}.json`, import.meta.url);
+  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), machine, ...figures }, null, 2));
+  console.log(`\nwrote ${file.pathname}`);
+}
+
 if (SCENARIOS.has('core')) {
   console.log(`Baton core benchmark — ${new Date().toISOString().slice(0, 10)} — ${machine}`);
   console.log(`submit → run → complete, no-op jobs over 5 priorities, ${JOBS.toLocaleString('en')} jobs a run, median of ${RUNS} runs after a warm-up\n`);
@@ -115,9 +122,7 @@ if (SCENARIOS.has('core')) {
   ];
   console.log('\n' + table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
 
-  const file = new URL(`./results/core-throughput-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'core-throughput', date: new Date().toISOString(), machine, jobs: JOBS, runs: RUNS, rows, goals }, null, 2));
-  console.log(`\nwrote ${file.pathname}`);
+  save('core-throughput', { jobs: JOBS, runs: RUNS, rows, goals });
 }
 
 if (SCENARIOS.has('storm')) {
@@ -126,9 +131,7 @@ if (SCENARIOS.has('storm')) {
   printStorms(storms);
   const overload = await runOverload();
   printOverload(overload);
-  const file = new URL(`./results/storm-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'storm', date: new Date().toISOString(), machine, storms, overload }, null, 2));
-  console.log(`\nwrote ${file.pathname}`);
+  save('storm', { storms, overload });
 }
 
 if (SCENARIOS.has('edge')) {
@@ -136,9 +139,7 @@ if (SCENARIOS.has('edge')) {
   console.log(`submit → run → complete through one Durable Object, median of ${RUNS} runs; delayed jobs through the alarm; HTTP submits on loopback\n`);
   const edge = await runEdge(RUNS);
   printEdge(edge);
-  const file = new URL(`./results/edge-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'edge', date: new Date().toISOString(), machine, runs: RUNS, ...edge }, null, 2));
-  console.log(`\nwrote ${file.pathname}`);
+  save('edge', { runs: RUNS, ...edge });
 }
 
 if (SCENARIOS.has('browser')) {
@@ -146,9 +147,7 @@ if (SCENARIOS.has('browser')) {
   console.log(`durable submit → run → complete on IndexedDB against a raw bulk transaction and idb-keyval; page → worker costs; median of ${RUNS} runs\n`);
   const browser = await runBrowser(RUNS);
   printBrowser(browser);
-  const file = new URL(`./results/browser-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'browser', date: new Date().toISOString(), machine, runs: RUNS, ...browser }, null, 2));
-  console.log(`\nwrote ${file.pathname}`);
+  save('browser', { runs: RUNS, ...browser });
 }
 
 if (SCENARIOS.has('outbox')) {
@@ -156,7 +155,5 @@ if (SCENARIOS.has('outbox')) {
   console.log(`1,000 jobs over 20 keys queued while the edge is unreachable, drained after reconnection: Baton's outbox vs Workbox's background-sync Queue; ${RUNS} runs\n`);
   const outbox = await runOutbox(RUNS);
   printOutbox(outbox);
-  const file = new URL(`./results/outbox-${stamp}.json`, import.meta.url);
-  writeFileSync(file, JSON.stringify({ scenario: 'outbox', date: new Date().toISOString(), machine, runs: RUNS, ...outbox }, null, 2));
-  console.log(`\nwrote ${file.pathname}`);
+  save('outbox', { runs: RUNS, ...outbox });
 }

@@ -1,5 +1,5 @@
 import type { JobInput, JobRecord, SubmitResult } from '@baton/core';
-import type { QueueClient } from '@baton/edge/client';
+import { BatonHttpError, type QueueClient } from '@baton/edge/client';
 
 type EdgeInput = Omit<JobInput<string, unknown>, 'queue'>;
 
@@ -55,11 +55,8 @@ export class EdgeBatcher {
   constructor(queue: QueueClient, options: { readonly windowMs: number; readonly waitMs: number; readonly submitWaitMs: number; readonly max?: number }) {
     const max = options.max ?? 100;
     const waitMs = options.submitWaitMs;
+    const submitOne = ({ idempotencyKey, ...job }: EdgeInput) => queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs });
     this.submits = new Coalescer(options.windowMs, max, async (batch) => {
-      if (batch.length === 1) {
-        const { idempotencyKey, ...job } = batch[0]!.input;
-        return batch[0]!.resolve(await queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs }));
-      }
       let results: SubmitResult[];
       try {
         results = await queue.submitAll(
@@ -67,13 +64,9 @@ export class EdgeBatcher {
           { waitMs },
         );
       } catch (error) {
-        const status = (error as { status?: unknown }).status;
-        if (typeof status !== 'number' || status < 400 || status >= 500 || status === 408 || status === 429) throw error;
-        // Refused as a whole: find the one(s) to blame.
-        for (const p of batch) {
-          const { idempotencyKey, ...job } = p.input;
-          await queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs }).then(p.resolve, p.reject);
-        }
+        // Refused as a whole, for a reason a retry would not change: find the one(s) to blame.
+        if (batch.length === 1 || !(error instanceof BatonHttpError) || error.retryable) throw error;
+        for (const p of batch) await submitOne(p.input).then(p.resolve, p.reject);
         return;
       }
       batch.forEach((p, i) => p.resolve(results[i]!));

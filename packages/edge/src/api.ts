@@ -1,4 +1,4 @@
-import { JobState, isTerminal, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
+import { JobState, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -43,6 +43,20 @@ const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
  */
 export function objectName(tenant: string, queue: string): string {
   return `${tenant}/${queue}`;
+}
+
+function isWaitMs(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= MAX_WAIT_MS;
+}
+
+function waitMsError(given: unknown): ErrorBody {
+  return { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(given)}` };
+}
+
+/** The `?waitMs=` query parameter: 0 when absent, or the error to answer. */
+function waitMsOf(param: string | undefined): number | ErrorBody {
+  const waitMs = param === undefined ? 0 : Number(param);
+  return isWaitMs(waitMs) ? waitMs : waitMsError(param);
 }
 
 function fail(c: Context, error: ErrorBody): Response {
@@ -135,11 +149,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
         if (own !== undefined && own !== headerKey) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
         inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
       }
-      const waitParam = c.req.query('waitMs');
-      const waitMs = waitParam === undefined ? 0 : Number(waitParam);
-      if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
-        return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitParam)}` });
-      }
+      const waitMs = waitMsOf(c.req.query('waitMs'));
+      if (typeof waitMs !== 'number') return fail(c, waitMs);
       const rpc = stub(c);
       const result = await rpc.submit(inputs as JobInput<string, unknown>[]);
       if (result.ok && waitMs > 0) {
@@ -165,29 +176,16 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH || !ids.every((id) => typeof id === 'string')) {
       return fail(c, { code: 'validation', field: 'ids', message: `Expected \`ids\` to be an array of 1 to ${MAX_BATCH} job ids` });
     }
-    if (typeof waitMs !== 'number' || !Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
-      return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitMs)}` });
-    }
+    if (typeof waitMs !== 'number' || !isWaitMs(waitMs)) return fail(c, waitMsError(waitMs));
     return c.json({ jobs: await stub(c).waitAny(ids as string[], waitMs) });
   });
 
   app.get('/v1/queues/:queue/jobs/:id', async (c) => {
     const id = c.req.param('id');
-    const waitParam = c.req.query('waitMs');
-    const waitMs = waitParam === undefined ? 0 : Number(waitParam);
-    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_WAIT_MS) {
-      return fail(c, { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(waitParam)}` });
-    }
-    const rpc = stub(c);
-    let job = await rpc.get(id);
-    if (job !== null && waitMs > 0 && !isTerminal(job.state)) {
-      // Long poll: the job as soon as it has finished, or as it is when the wait is up.
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), waitMs)));
-      const finished = await Promise.race([rpc.wait(id), timeout]);
-      clearTimeout(timer);
-      job = finished === 'timeout' ? await rpc.get(id) : finished;
-    }
+    const waitMs = waitMsOf(c.req.query('waitMs'));
+    if (typeof waitMs !== 'number') return fail(c, waitMs);
+    // With a wait: a long poll, the job as soon as it has finished or as it is when the wait is up.
+    const job = waitMs > 0 ? (await stub(c).waitAny([id], waitMs))[0]! : await stub(c).get(id);
     return job === null ? fail(c, { code: 'unknown-job', message: `No job with id \`${id}\`` }) : c.json(job);
   });
 
