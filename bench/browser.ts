@@ -28,10 +28,26 @@ export async function runBrowser(runs: number, sizes = [10_000, 100_000], keyval
     const throughput = raw.throughput.map((r) => ({ jobs: r.jobs, baton: median(r.baton), raw: median(r.raw), keyval: median(r.keyval) }));
     const c = raw.crossing;
     const goals = [
-      ...throughput.map((t) => ({ goal: `durable throughput ≥ 0.7× a raw idb bulk transaction (${t.jobs} jobs)`, value: `${(t.baton / t.raw).toFixed(2)}×`, met: t.baton >= 0.7 * t.raw })),
-      ...throughput.map((t) => ({ goal: `durable throughput ≥ 10× one transaction per job, idb-keyval (${t.jobs} jobs)`, value: `${(t.baton / t.keyval).toFixed(1)}×`, met: t.baton >= 10 * t.keyval })),
-      { goal: 'submit round trip p50 ≤ 1.2× raw postMessage', value: `${(c.submitRttP50Ms! / c.rawRttP50Ms!).toFixed(1)}×`, met: c.submitRttP50Ms! <= 1.2 * c.rawRttP50Ms! },
-      { goal: 'batched submit ≥ 5× one Comlink call per job', value: `${(c.batchedJobsPerS! / c.oneCallPerJobJobsPerS!).toFixed(1)}×`, met: c.batchedJobsPerS! >= 5 * c.oneCallPerJobJobsPerS! },
+      ...throughput.map((t) => ({
+        goal: `durable throughput ≥ 0.7× a raw idb bulk transaction (${t.jobs} jobs)`,
+        value: `${(t.baton / t.raw).toFixed(2)}×`,
+        met: t.baton >= 0.7 * t.raw,
+      })),
+      ...throughput.map((t) => ({
+        goal: `durable throughput ≥ 10× one transaction per job, idb-keyval (${t.jobs} jobs)`,
+        value: `${(t.baton / t.keyval).toFixed(1)}×`,
+        met: t.baton >= 10 * t.keyval,
+      })),
+      {
+        goal: 'submit round trip p50 ≤ 1.2× raw postMessage',
+        value: `${(c.submitRttP50Ms! / c.rawRttP50Ms!).toFixed(1)}×`,
+        met: c.submitRttP50Ms! <= 1.2 * c.rawRttP50Ms!,
+      },
+      {
+        goal: 'batched submit ≥ 5× one Comlink call per job',
+        value: `${(c.batchedJobsPerS! / c.oneCallPerJobJobsPerS!).toFixed(1)}×`,
+        met: c.batchedJobsPerS! >= 5 * c.oneCallPerJobJobsPerS!,
+      },
       { goal: 'main thread blocked < 1 ms per 10 KiB submit (p99)', value: `${c.blockedPer10KiBP99Ms!.toFixed(3)} ms`, met: c.blockedPer10KiBP99Ms! < 1 },
     ];
     return { throughput, crossing: c, goals };
@@ -44,12 +60,25 @@ export function printBrowser(r: BrowserResults): void {
   console.log(
     table(
       ['jobs', 'baton jobs/s', 'raw idb bulk writes/s', 'idb-keyval writes/s'],
-      r.throughput.map((t) => [t.jobs.toLocaleString('en'), Math.round(t.baton).toLocaleString('en'), Math.round(t.raw).toLocaleString('en'), Math.round(t.keyval).toLocaleString('en')]),
+      r.throughput.map((t) => [
+        t.jobs.toLocaleString('en'),
+        Math.round(t.baton).toLocaleString('en'),
+        Math.round(t.raw).toLocaleString('en'),
+        Math.round(t.keyval).toLocaleString('en'),
+      ]),
     ),
   );
   const c = r.crossing;
-  console.log(`\npage → worker: raw postMessage RTT p50 ${c.rawRttP50Ms!.toFixed(3)} ms; Baton submit (committed to IndexedDB) p50 ${c.submitRttP50Ms!.toFixed(3)} ms, p99 ${c.submitRttP99Ms!.toFixed(3)} ms`);
+  console.log(
+    `\npage → worker: raw postMessage RTT p50 ${c.rawRttP50Ms!.toFixed(3)} ms; Baton submit (committed to IndexedDB) p50 ${c.submitRttP50Ms!.toFixed(3)} ms, p99 ${c.submitRttP99Ms!.toFixed(3)} ms`,
+  );
   console.log(`submits: one Comlink call per job ${Math.round(c.oneCallPerJobJobsPerS!)} jobs/s, one batched call ${Math.round(c.batchedJobsPerS!)} jobs/s`);
   console.log(`main thread blocked per 10 KiB submit: p50 ${c.blockedPer10KiBP50Ms!.toFixed(3)} ms, p99 ${c.blockedPer10KiBP99Ms!.toFixed(3)} ms`);
-  console.log('\n' + table(['goal', 'measured', 'met'], r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+  console.log(
+    '\n' +
+      table(
+        ['goal', 'measured', 'met'],
+        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+      ),
+  );
 }

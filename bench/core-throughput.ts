@@ -5,7 +5,8 @@
  * `counter`), so the whole measured stretch runs at the stated backlog.
  * Peers: fastq (FIFO, the cost floor) and p-queue (priorities), same process.
  */
-import { createRandom, createScheduler, createTimerClock, MemoryStore } from '@baton/core';
+import { createScheduler, MemoryStore } from '@baton/core';
+import { systemClock, systemRandom } from '@baton/core/system';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
 
@@ -24,8 +25,8 @@ export const baton: System = async ({ jobs, backlog, concurrency }) => {
   const feed = counter(jobs);
   const scheduler = createScheduler({
     store: new MemoryStore(),
-    clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h) }),
-    random: createRandom(Math.random),
+    clock: systemClock(),
+    random: systemRandom(),
     queues: { default: { concurrency } },
     keepSucceeded: false,
     handlers: {
@@ -36,7 +37,6 @@ export const baton: System = async ({ jobs, backlog, concurrency }) => {
       },
     },
   });
-  scheduler.start();
   const prefill: Promise<unknown>[] = [];
   while (feed.submitted < backlog) prefill.push(scheduler.submit({ type: 'noop', priority: priorities(feed.submitted++) }));
   await Promise.all(prefill);

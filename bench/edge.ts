@@ -30,10 +30,10 @@ export async function runEdge(runs: number, jobs = 2000): Promise<EdgeResults> {
     experimental: { disableExperimentalWarning: true },
   });
   try {
-    const json = async (path: string) => {
+    const json = async <T = unknown>(path: string): Promise<T> => {
       const response = await worker.fetch(path);
       if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-      return response.json() as Promise<any>;
+      return response.json() as Promise<T>;
     };
     // Warm-up, then interleaved runs, each on a fresh object.
     await json(`/bench/baton?n=200&object=warm`);
@@ -41,7 +41,7 @@ export async function runEdge(runs: number, jobs = 2000): Promise<EdgeResults> {
     const samples: Record<string, number[]> = { baton: [], naive: [] };
     for (let run = 0; run < runs; run++) {
       for (const system of ['baton', 'naive'] as const) {
-        const { ms } = await json(`/bench/${system}?n=${jobs}&object=run-${run}`);
+        const { ms } = await json<{ ms: number }>(`/bench/${system}?n=${jobs}&object=run-${run}`);
         samples[system]!.push((jobs * 1000) / Math.max(1, ms));
       }
     }
@@ -49,7 +49,7 @@ export async function runEdge(runs: number, jobs = 2000): Promise<EdgeResults> {
     const ratio = throughput[0]!.jobsPerSecond / throughput[1]!.jobsPerSecond;
 
     const lateness: number[] = [];
-    for (let run = 0; run < runs; run++) lateness.push(...(await json(`/bench/delayed?n=50&object=delayed-${run}`)).latenessMs);
+    for (let run = 0; run < runs; run++) lateness.push(...(await json<{ latenessMs: number[] }>(`/bench/delayed?n=50&object=delayed-${run}`)).latenessMs);
     lateness.sort((a, b) => a - b);
 
     const latencies: number[] = [];
@@ -93,11 +93,26 @@ export function printEdge(r: EdgeResults): void {
   console.log(
     table(
       ['system', 'jobs a run', 'jobs/s (median)', 'range'],
-      r.throughput.map((t) => [t.system, String(t.jobs), Math.round(t.jobsPerSecond).toLocaleString('en'), `${Math.round(t.range[0])}–${Math.round(t.range[1])}`]),
+      r.throughput.map((t) => [
+        t.system,
+        String(t.jobs),
+        Math.round(t.jobsPerSecond).toLocaleString('en'),
+        `${Math.round(t.range[0])}–${Math.round(t.range[1])}`,
+      ]),
     ),
   );
-  console.log(`\nalarm lateness for delayed jobs: p50 ${r.alarmLatenessMs.p50} ms, p99 ${r.alarmLatenessMs.p99} ms, max ${r.alarmLatenessMs.max} ms (${r.alarmLatenessMs.samples} jobs)`);
-  console.log(`single submit over HTTP on loopback: p50 ${r.submitLatencyMs.p50.toFixed(2)} ms, p99 ${r.submitLatencyMs.p99.toFixed(2)} ms (${r.submitLatencyMs.samples} requests)`);
+  console.log(
+    `\nalarm lateness for delayed jobs: p50 ${r.alarmLatenessMs.p50} ms, p99 ${r.alarmLatenessMs.p99} ms, max ${r.alarmLatenessMs.max} ms (${r.alarmLatenessMs.samples} jobs)`,
+  );
+  console.log(
+    `single submit over HTTP on loopback: p50 ${r.submitLatencyMs.p50.toFixed(2)} ms, p99 ${r.submitLatencyMs.p99.toFixed(2)} ms (${r.submitLatencyMs.samples} requests)`,
+  );
   console.log(`  the same request stopped at the worker (401, no object): p50 ${r.workerFloorMs.p50.toFixed(2)} ms, p99 ${r.workerFloorMs.p99.toFixed(2)} ms`);
-  console.log('\n' + table(['goal', 'measured', 'met'], r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+  console.log(
+    '\n' +
+      table(
+        ['goal', 'measured', 'met'],
+        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+      ),
+  );
 }

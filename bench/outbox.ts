@@ -48,7 +48,11 @@ export async function runOutbox(runs: number, jobs = 1_000, keys = 20): Promise<
       const ratio = find('workbox', network).drainMs / find('baton', network).drainMs;
       return [
         { goal: `drain ≥ 5× faster than Workbox (${network})`, value: `${ratio.toFixed(2)}×`, met: ratio >= 5 },
-        { goal: `Baton: zero loss, zero duplicates (${network})`, value: `${find('baton', network).lost} lost, ${find('baton', network).duplicates} dup.`, met: find('baton', network).lost === 0 && find('baton', network).duplicates === 0 },
+        {
+          goal: `Baton: zero loss, zero duplicates (${network})`,
+          value: `${find('baton', network).lost} lost, ${find('baton', network).duplicates} dup.`,
+          met: find('baton', network).lost === 0 && find('baton', network).duplicates === 0,
+        },
       ];
     });
     return { drains: raw, summary, goals };
@@ -63,8 +67,22 @@ export function printOutbox(r: OutboxResults): void {
   console.log(
     table(
       ['system', 'network', 'drain (median)', 'lost', 'duplicates', 'in order per key', 'replay restarts'],
-      r.summary.map((s) => [s.system, s.network, `${Math.round(s.drainMs).toLocaleString('en')} ms`, String(s.lost), String(s.duplicates), s.inOrder ? 'yes' : 'NO', String(s.restarts)]),
+      r.summary.map((s) => [
+        s.system,
+        s.network,
+        `${Math.round(s.drainMs).toLocaleString('en')} ms`,
+        String(s.lost),
+        String(s.duplicates),
+        s.inOrder ? 'yes' : 'NO',
+        String(s.restarts),
+      ]),
     ),
   );
-  console.log('\n' + table(['goal', 'measured', 'met'], r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+  console.log(
+    '\n' +
+      table(
+        ['goal', 'measured', 'met'],
+        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+      ),
+  );
 }

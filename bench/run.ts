@@ -83,7 +83,8 @@ if (SCENARIOS.has('core')) {
     console.log(done.map((r) => `  backlog ${backlog}, concurrency ${concurrency}: ${r.system} ${Math.round(r.nsPerJob)} ns/job`).join('\n'));
   }
 
-  const find = (system: string, backlog: number, concurrency: number) => rows.find((r) => r.system === system && r.backlog === backlog && r.concurrency === concurrency)!;
+  const find = (system: string, backlog: number, concurrency: number) =>
+    rows.find((r) => r.system === system && r.backlog === backlog && r.concurrency === concurrency)!;
   console.log(
     '\n' +
       table(
@@ -120,7 +121,13 @@ if (SCENARIOS.has('core')) {
       return { goal: `cost at a 100k backlog ≤ 1.5× cost at 1k (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
     }),
   ];
-  console.log('\n' + table(['goal', 'measured', 'met'], goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+  console.log(
+    '\n' +
+      table(
+        ['goal', 'measured', 'met'],
+        goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+      ),
+  );
 
   save('core-throughput', { jobs: JOBS, runs: RUNS, rows, goals });
 }
@@ -152,7 +159,9 @@ if (SCENARIOS.has('browser')) {
 
 if (SCENARIOS.has('outbox')) {
   console.log(`\nOutbox benchmark — headless Chromium against wrangler dev behind a chaos proxy — ${machine}`);
-  console.log(`1,000 jobs over 20 keys queued while the edge is unreachable, drained after reconnection: Baton's outbox vs Workbox's background-sync Queue; ${RUNS} runs\n`);
+  console.log(
+    `1,000 jobs over 20 keys queued while the edge is unreachable, drained after reconnection: Baton's outbox vs Workbox's background-sync Queue; ${RUNS} runs\n`,
+  );
   const outbox = await runOutbox(RUNS);
   printOutbox(outbox);
   save('outbox', { runs: RUNS, ...outbox });

@@ -1,31 +1,28 @@
 /**
- * `npm start`: the scheduler core at work, in real time, in a terminal.
+ * `npm run demo`: the scheduler core at work, in real time, in a terminal.
  * A small image pipeline: priorities, a dependency graph, a flaky step that
  * retries, an idempotent submit, a timeout, and a metrics snapshot.
  */
-import {
-  createRandom,
-  createScheduler,
-  createTimerClock,
-  JobError,
-  MemoryStore,
-  Priority,
-  type JobContext,
-  type SchedulerEvent,
-} from '@baton/core';
+import { JobError, Priority, type JobContext, type SchedulerEvent } from '@baton/core';
+import { createScheduler } from '@baton/core/system';
 
-const clock = createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h) });
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), reject(signal.reason)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(t);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 
 let flakyCalls = 0;
+// A MemoryStore, the host's clock and Math.random by default; started once the listener below is on.
 const scheduler = createScheduler({
-  store: new MemoryStore(),
-  clock,
-  random: createRandom(Math.random),
+  autoStart: false,
   queues: { default: { concurrency: 2 } },
   retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 300 } },
   handlers: {

@@ -31,7 +31,13 @@ function readmeSession(): Array<{ command: string; expected: string }> {
 }
 
 function pattern(expected: string): RegExp {
-  return new RegExp(`^${expected.split('…').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's');
+  return new RegExp(
+    `^${expected
+      .split('…')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+    's',
+  );
 }
 
 beforeAll(async () => {
@@ -41,7 +47,10 @@ beforeAll(async () => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 60_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      if (log.includes('Ready on http://127.0.0.1:8787')) (clearTimeout(timer), resolve());
+      if (log.includes('Ready on http://127.0.0.1:8787')) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
     server!.stdout!.on('data', onData);
     server!.stderr!.on('data', onData);
@@ -72,6 +81,9 @@ it('serves the README curl session under npm start', async () => {
       .toMatch(pattern(expected));
     // Plain assignments (BASE, AUTH) carry to later steps, as in one terminal;
     // a step that needs a job id fetches it itself, so a retried step is safe.
-    prelude += command.split('\n').filter((l) => /^[A-Z_]+=[^$(]/.test(l)).join('\n') + '\n';
+    prelude += `${command
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=[^$(]/.test(l))
+      .join('\n')}\n`;
   }
 }, 60_000);

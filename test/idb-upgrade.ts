@@ -26,7 +26,10 @@ async function writeVersion1(name: string, records: { job: JobRecord; step: obje
   tx.objectStore('jobs').put(records.job);
   tx.objectStore('steps').put(records.step);
   tx.objectStore('idempotency').put(records.idempotency);
-  await new Promise<void>((resolve, reject) => ((tx.oncomplete = () => resolve()), (tx.onerror = () => reject(tx.error))));
+  await new Promise<void>((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
   db.close();
 }
 

@@ -28,14 +28,21 @@ export async function startWranglerDev(): Promise<{ url: string; token: string; 
     wrangler,
     ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ [DEV_TOKEN]: 'demo' })}`],
     // The project's own Node (node_modules/.bin first), as under npm scripts: wrangler needs Node ≥ 22.
-    { cwd: ROOT, detached: true, env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`, WRANGLER_SEND_METRICS: 'false' } },
+    {
+      cwd: ROOT,
+      detached: true,
+      env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`, WRANGLER_SEND_METRICS: 'false' },
+    },
   );
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 60_000);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      if (log.includes(`Ready on http://127.0.0.1:${port}`)) (clearTimeout(timer), resolve());
+      if (log.includes(`Ready on http://127.0.0.1:${port}`)) {
+        clearTimeout(timer);
+        resolve();
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

@@ -4,7 +4,8 @@
  * postMessage and one Comlink call per job.
  */
 import { connect, IdbStore } from '@baton/browser';
-import { createRandom, createScheduler, createTimerClock } from '@baton/core';
+import { createScheduler } from '@baton/core';
+import { systemClock, systemRandom } from '@baton/core/system';
 import { openDB } from 'idb';
 import { createStore, set } from 'idb-keyval';
 
@@ -19,15 +20,15 @@ async function batonThroughput(n: number): Promise<number> {
   const finished = new Promise<void>((r) => (done = r));
   const scheduler = createScheduler({
     store,
-    clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) }),
-    random: createRandom(Math.random),
+    clock: systemClock(),
+    random: systemRandom(),
     queues: { default: { concurrency: 64 } },
     keepSucceeded: false,
     handlers: { noop: async (_p: { i: number; note: string }) => void (--left === 0 && done()) },
   });
-  scheduler.start();
   const start = performance.now();
-  for (let i = 0; i < n; i += 1000) void scheduler.submitAll(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ type: 'noop' as const, payload: record(i + k).payload })));
+  for (let i = 0; i < n; i += 1000)
+    void scheduler.submitAll(Array.from({ length: Math.min(1000, n - i) }, (_, k) => ({ type: 'noop' as const, payload: record(i + k).payload })));
   await finished;
   await scheduler.whenIdle();
   const ms = performance.now() - start;
@@ -58,14 +59,20 @@ async function crossing(): Promise<Record<string, number>> {
   const worker = new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: `cross-${Math.random()}` });
   const port = await new Promise<MessagePort>((resolve) => {
     worker.addEventListener('message', function once(e: MessageEvent) {
-      if (e.data?.kind === 'baton-port') (worker.removeEventListener('message', once), resolve(e.data.port));
+      if (e.data?.kind === 'baton-port') {
+        worker.removeEventListener('message', once);
+        resolve(e.data.port);
+      }
     });
   });
   const baton = connect(port);
   const echo = (id: number) =>
     new Promise<void>((resolve) => {
       const on = (e: MessageEvent) => {
-        if (e.data?.kind === 'echo' && e.data.id === id) (worker.removeEventListener('message', on), resolve());
+        if (e.data?.kind === 'echo' && e.data.id === id) {
+          worker.removeEventListener('message', on);
+          resolve();
+        }
       };
       worker.addEventListener('message', on);
       worker.postMessage({ kind: 'echo', id, payload: record(id).payload });

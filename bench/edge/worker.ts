@@ -26,7 +26,10 @@ export class BenchJobs extends SchedulerObject<Env> {
     let left = n;
     const done = new Promise<void>((resolve) => {
       const off = this.scheduler.on('job.succeeded', () => {
-        if (--left === 0) (off(), resolve());
+        if (--left === 0) {
+          off();
+          resolve();
+        }
       });
     });
     await this.scheduler.submitAll(Array.from({ length: n }, () => ({ type: 'noop' })));

@@ -1,10 +1,10 @@
 import { chromium, type Page } from 'playwright';
 import { createServer } from 'vite';
-import { findChromium } from '../../test/find-chromium.ts';
+import { CHROMIUM_ARGS, findChromium } from '../../test/find-chromium.ts';
 
 /**
  * Serves a bench folder with Vite and opens its `index.html` in headless
- * Chromium (the one `findChromium` finds, else Playwright's own).
+ * Chromium (the one `findChromium` finds).
  * `entries` are the modules Vite scans up front: a dependency it finds only
  * once a worker loads makes it reload the page mid-run.
  */
@@ -17,11 +17,7 @@ export async function openBenchPage(folder: URL, entries: string[]): Promise<{ p
   });
   await server.listen();
   const { port } = server.httpServer!.address() as { port: number };
-  const executablePath = findChromium();
-  const browser = await chromium.launch({
-    ...(executablePath === undefined ? {} : { executablePath }),
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
   await page.goto(`http://127.0.0.1:${port}/index.html`);

@@ -79,14 +79,17 @@ window.runOutbox = async ({ edge, jobs, keys, runs, flaky }) => {
   const registration = await navigator.serviceWorker.register('/sw.ts', { type: 'module' });
   await navigator.serviceWorker.ready;
   const sw = registration.active!;
-  const worker = new Worker(new URL('./outbox.worker.ts', import.meta.url), { type: 'module', name: JSON.stringify({ database: `outbox-${Date.now()}`, edge }) });
+  const worker = new Worker(new URL('./outbox.worker.ts', import.meta.url), {
+    type: 'module',
+    name: JSON.stringify({ database: `outbox-${Date.now()}`, edge }),
+  });
   const baton = connect(worker);
   await baton.role();
   const results: DrainResult[] = [];
 
   for (let run = 0; run < runs; run++) {
     for (const network of ['clean', 'flapping'] as const) {
-      const after: Chaos = network === 'clean' ? { mode: 'up' } : { ...flaky, seed: flaky.mode === 'flaky' ? flaky.seed + run : 0 } as Chaos;
+      const after: Chaos = network === 'clean' ? { mode: 'up' } : ({ ...flaky, seed: flaky.mode === 'flaky' ? flaky.seed + run : 0 } as Chaos);
 
       // Baton: queued while the edge is unreachable (every try parks them), drained after reconnection.
       {

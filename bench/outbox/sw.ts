@@ -13,10 +13,7 @@ const queue = new Queue('bench', { onSync: async () => {} /* replays only when t
 self.addEventListener('install', () => void self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
-type Message =
-  | { kind: 'enqueue'; url: string; token: string; entries: Array<{ key: string; seq: number }> }
-  | { kind: 'replay' }
-  | { kind: 'size' };
+type Message = { kind: 'enqueue'; url: string; token: string; entries: Array<{ key: string; seq: number }> } | { kind: 'replay' } | { kind: 'size' };
 
 self.addEventListener('message', (event: ExtendableMessageEvent) => {
   const data = event.data as Message;

@@ -6,7 +6,8 @@
  * 10 slots and 10 ms of work per attempt.
  */
 import FakeTimers from '@sinonjs/fake-timers';
-import { createRandom, createScheduler, createTimerClock, MemoryStore, Priority } from '@baton/core';
+import { createRandom, createScheduler, MemoryStore, Priority } from '@baton/core';
+import { systemClock } from '@baton/core/system';
 import { SeededRandom } from '@baton/core/testing';
 import PQueue from 'p-queue';
 import { table } from '../lib/stats.ts';
@@ -70,7 +71,7 @@ async function simulate(system: 'baton' | 'p-queue'): Promise<{ jobs: Job[]; cal
       const seeded = new SeededRandom(7);
       const scheduler = createScheduler({
         store: new MemoryStore(),
-        clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as never) }),
+        clock: systemClock(),
         random: createRandom(() => seeded.next()),
         queues: { default: { concurrency: SLOTS } },
         agingStepMs: AGING_STEP_MS,
@@ -78,12 +79,10 @@ async function simulate(system: 'baton' | 'p-queue'): Promise<{ jobs: Job[]; cal
         retry: { maxAttempts: 100, backoff: { kind: 'exponential', delayMs: 50, maxDelayMs: 2_000 } },
         handlers: { work: async (p: { i: number }) => work(jobs[p.i]!) },
       });
-      scheduler.start();
       submit = (job) => void scheduler.submit({ type: 'work', payload: { i: jobs.length - 1 }, priority: CLASSES[job.cls]!.priority });
     } else {
       const queue = new PQueue({ concurrency: SLOTS });
-      const add = (job: Job): void =>
-        void queue.add(() => work(job), { priority: CLASSES[job.cls]!.priority }).catch(() => add(job)); // retry: back in at its priority
+      const add = (job: Job): void => void queue.add(() => work(job), { priority: CLASSES[job.cls]!.priority }).catch(() => add(job)); // retry: back in at its priority
       submit = add;
     }
     const perTick = (RATE_PER_S * 10) / 1000;
@@ -116,7 +115,15 @@ export async function runOverload(): Promise<OverloadReport> {
       const started = mine.filter((j) => j.startedMs >= 0);
       const waits = started.map((j) => j.startedMs - j.submittedMs).sort((a, b) => a - b);
       const oldestWaiting = Math.max(0, ...mine.filter((j) => j.startedMs < 0).map((j) => endMs - j.submittedMs));
-      rows.push({ system, cls: cls.name, jobs: mine.length, started: started.length, waitP50Ms: quantile(waits, 0.5), waitP99Ms: quantile(waits, 0.99), longestWaitMs: Math.max(waits.at(-1) ?? 0, oldestWaiting) });
+      rows.push({
+        system,
+        cls: cls.name,
+        jobs: mine.length,
+        started: started.length,
+        waitP50Ms: quantile(waits, 0.5),
+        waitP99Ms: quantile(waits, 0.99),
+        longestWaitMs: Math.max(waits.at(-1) ?? 0, oldestWaiting),
+      });
     });
   }
   const row = (system: string, cls: string) => rows.find((r) => r.system === system && r.cls === cls)!;
@@ -132,7 +139,11 @@ export async function runOverload(): Promise<OverloadReport> {
       value: `${row('baton', 'background').longestWaitMs} ms (p-queue ${row('p-queue', 'background').longestWaitMs} ms)`,
       met: row('baton', 'background').longestWaitMs <= agingBoundMs,
     },
-    { goal: 'goodput ≥ 95 %', value: `${(100 * goodput.baton!).toFixed(1)} % (p-queue ${(100 * goodput['p-queue']!).toFixed(1)} %)`, met: goodput.baton! >= 0.95 },
+    {
+      goal: 'goodput ≥ 95 %',
+      value: `${(100 * goodput.baton!).toFixed(1)} % (p-queue ${(100 * goodput['p-queue']!).toFixed(1)} %)`,
+      met: goodput.baton! >= 0.95,
+    },
   ];
   return { rows, goodput, agingBoundMs, goals };
 }
@@ -145,5 +156,11 @@ export function printOverload(r: OverloadReport): void {
       r.rows.map((x) => [x.system, x.cls, String(x.jobs), String(x.started), `${x.waitP50Ms ?? '—'} ms`, `${x.waitP99Ms ?? '—'} ms`, `${x.longestWaitMs} ms`]),
     ),
   );
-  console.log('\n' + table(['goal', 'measured', 'met'], r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+  console.log(
+    '\n' +
+      table(
+        ['goal', 'measured', 'met'],
+        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+      ),
+  );
 }

@@ -34,7 +34,10 @@ export async function runStorms(): Promise<StormReport[]> {
       },
       {
         goal: 'drain after recovery ≤ 1.0× decorrelated jitter alone (baton + budget)',
-        value: budget.drainAfterRecoveryMs === null ? 'did not drain' : `${(budget.drainAfterRecoveryMs / by('baton, decorrelated jitter').drainAfterRecoveryMs!).toFixed(2)}×`,
+        value:
+          budget.drainAfterRecoveryMs === null
+            ? 'did not drain'
+            : `${(budget.drainAfterRecoveryMs / by('baton, decorrelated jitter').drainAfterRecoveryMs!).toFixed(2)}×`,
         met: budget.drainAfterRecoveryMs !== null && budget.drainAfterRecoveryMs <= by('baton, decorrelated jitter').drainAfterRecoveryMs!,
       },
       {
@@ -64,6 +67,12 @@ export function printStorms(reports: readonly StormReport[]): void {
         ]),
       ),
     );
-    console.log('\n' + table(['goal', 'measured', 'met'], r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO'])));
+    console.log(
+      '\n' +
+        table(
+          ['goal', 'measured', 'met'],
+          r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+        ),
+    );
   }
 }

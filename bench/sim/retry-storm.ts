@@ -28,7 +28,14 @@ export interface StormScenario {
   readonly limitMs: number;
 }
 
-export const OUTAGE: StormScenario = { name: 'dependency down for 10 s', jobs: 1000, isDown: (t) => t < 10_000, recoveredAtMs: 10_000, latencyMs: 10, limitMs: 300_000 };
+export const OUTAGE: StormScenario = {
+  name: 'dependency down for 10 s',
+  jobs: 1000,
+  isDown: (t) => t < 10_000,
+  recoveredAtMs: 10_000,
+  latencyMs: 10,
+  limitMs: 300_000,
+};
 export const FLAPPING: StormScenario = {
   name: 'dependency flapping (2 s down, 1 s up) for 15 s',
   jobs: 1000,

@@ -3,7 +3,8 @@
  * several configurations, and the peers, all calling the same simulated
  * dependency under the same fake timers. Each runs `jobs` jobs to success.
  */
-import { createRandom, createScheduler, createTimerClock, MemoryStore, type ResourceOptions } from '@baton/core';
+import { createRandom, createScheduler, MemoryStore, type ResourceOptions } from '@baton/core';
+import { systemClock } from '@baton/core/system';
 import { SeededRandom } from '@baton/core/testing';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleAll, retry, wrap } from 'cockatiel';
 import pRetry from 'p-retry';
@@ -26,7 +27,10 @@ function tracker(jobs: number): { done: number[]; finish: (job: number, atMs: nu
     done,
     finished,
     finish: (job, atMs) => {
-      if (done[job] === -1) (done[job] = atMs), --left === 0 && resolve();
+      if (done[job] === -1) {
+        done[job] = atMs;
+        if (--left === 0) resolve();
+      }
     },
   };
 }
@@ -92,7 +96,7 @@ export function baton(resource: ResourceOptions, backoff: { jitter: 'full' | 'de
     const seeded = new SeededRandom(seed);
     const scheduler = createScheduler({
       store: new MemoryStore(),
-      clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as never) }),
+      clock: systemClock(),
       random: createRandom(() => seeded.next()),
       queues: { default: { concurrency: jobs } },
       keepSucceeded: false,
@@ -105,7 +109,6 @@ export function baton(resource: ResourceOptions, backoff: { jitter: 'full' | 'de
         },
       },
     });
-    scheduler.start();
     void scheduler.submitAll(Array.from({ length: jobs }, (_, job) => ({ type: 'call' as const, payload: { job }, resource: 'dependency' })));
     return t;
   };

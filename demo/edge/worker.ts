@@ -14,7 +14,9 @@ export interface Env {
 export class Jobs extends SchedulerObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)');
+    ctx.storage.sql.exec(
+      'CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)',
+    );
   }
 
   /** Ledger entries whose key starts with `prefix`, in the order they were appended. */

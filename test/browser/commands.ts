@@ -38,12 +38,7 @@ async function ready(page: Page): Promise<void> {
  * before the page loads: Chromium reads the quota when it first opens the
  * origin's IndexedDB, so it must be in place first.
  */
-const openTab: BrowserCommand<[origin: string, database: string, options?: TabOptions]> = async (
-  ctx,
-  origin,
-  database,
-  options = {},
-) => {
+const openTab: BrowserCommand<[origin: string, database: string, options?: TabOptions]> = async (ctx, origin, database, options = {}) => {
   const { context } = ctx as Ctx;
   const isolated = options.isolated === true || options.quotaBytes !== undefined;
   const page = isolated ? await (await context.browser()!.newContext()).newPage() : await context.newPage();
@@ -62,7 +57,7 @@ const openTab: BrowserCommand<[origin: string, database: string, options?: TabOp
 
 /** Runs `source` (a function expression) in the tab with `arg`; returns its (serialisable) result. */
 const inTab: BrowserCommand<[id: string, source: string, arg?: unknown]> = async (_ctx, id, source, arg) =>
-  tab(id).evaluate(({ source, arg }) => (0, eval)(`(${source})`)(arg), { source, arg });
+  tab(id).evaluate(({ source, arg }) => new Function(`return (${source});`)()(arg), { source, arg });
 
 const reloadTab: BrowserCommand<[id: string]> = async (_ctx, id) => {
   await tab(id).reload();

@@ -31,7 +31,11 @@ function entries(prefix: string, keys: number, perKey: number): Array<{ key: str
 
 // A short lease: jobs a reload cuts short are recovered within seconds.
 const submit = `async (entries) => (await baton.submitAll(entries.map((e) => toEdge({ type: 'append', payload: e }, { key: e.key, leaseMs: 2000 })))).map((r) => r.job.id)`;
-const states = (tab: string) => inTab<Record<string, number>>(tab, `async () => { const n = {}; for (const j of (await baton.list({ limit: 1000 })).jobs) n[j.state] = (n[j.state] ?? 0) + 1; return n; }`);
+const states = (tab: string) =>
+  inTab<Record<string, number>>(
+    tab,
+    `async () => { const n = {}; for (const j of (await baton.list({ limit: 1000 })).jobs) n[j.state] = (n[j.state] ?? 0) + 1; return n; }`,
+  );
 const jobs = (tab: string) => inTab<JobRecord[]>(tab, 'async () => (await baton.list({ limit: 1000 })).jobs');
 
 /** Exactly once each, and in submission order within each key. */

@@ -28,7 +28,9 @@ describe('two pages of one origin (Playwright, Chromium)', () => {
     for (const tab of [a, b]) {
       await expect.poll(async () => (await allJobs(tab)).filter((j) => j.state === 'succeeded').length).toBe(10);
       // Each tab heard every job succeed, whichever tab ran it.
-      await expect.poll(() => inTab<string[]>(tab, `() => events.filter((e) => e.name === 'job.succeeded').map((e) => e.jobId)`)).toEqual(expect.arrayContaining(ids));
+      await expect
+        .poll(() => inTab<string[]>(tab, `() => events.filter((e) => e.name === 'job.succeeded').map((e) => e.jobId)`))
+        .toEqual(expect.arrayContaining(ids));
     }
     expect(effects.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => `work ${n}`).sort());
     close();

@@ -18,9 +18,9 @@ describe('a scheduler in a Worker, driven from the page through Comlink (Chromiu
     expect(done.state).toBe('succeeded');
     expect(done.result).toEqual({ width: 320, height: 240 });
     expect((await baton.get(job.id))?.progress).toEqual({ done: 100 });
-    await expect.poll(() => events.filter((e) => e.jobId === job.id).map((e) => e.name)).toEqual(
-      expect.arrayContaining(['job.ready', 'job.running', 'job.progress', 'job.succeeded']),
-    );
+    await expect
+      .poll(() => events.filter((e) => e.jobId === job.id).map((e) => e.name))
+      .toEqual(expect.arrayContaining(['job.ready', 'job.running', 'job.progress', 'job.succeeded']));
     await unsubscribe();
     baton.close();
     worker.terminate();

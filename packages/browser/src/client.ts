@@ -1,4 +1,13 @@
-import { unwrap, type JobInput, type JobRecord, type ListPage, type ListQuery, type MetricsSnapshot, type SchedulerEvent, type SubmitResult } from '@baton/core';
+import {
+  unwrap,
+  type JobInput,
+  type JobRecord,
+  type ListPage,
+  type ListQuery,
+  type MetricsSnapshot,
+  type SchedulerEvent,
+  type SubmitResult,
+} from '@baton/core';
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import type { WorkerApi } from './worker-host.ts';
 

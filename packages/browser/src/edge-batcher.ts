@@ -36,7 +36,11 @@ class Coalescer<I, O> {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     const batch = this.pending.splice(0, this.max);
-    if (batch.length > 0) void this.send(batch).catch((error: unknown) => batch.forEach((p) => p.reject(error)));
+    if (batch.length > 0) {
+      void this.send(batch).catch((error: unknown) => {
+        for (const p of batch) p.reject(error);
+      });
+    }
     if (this.pending.length > 0) this.timer = setTimeout(() => this.flush(), this.windowMs);
   }
 }
@@ -69,7 +73,7 @@ export class EdgeBatcher {
         for (const p of batch) await submitOne(p.input).then(p.resolve, p.reject);
         return;
       }
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
     });
     this.waits = new Coalescer(options.windowMs, max, async (batch) => {
       let open = batch;

@@ -139,11 +139,17 @@ export class IdbStore implements Store {
 
   async waitingOn(id: string): Promise<readonly JobRecord[]> {
     const found = await this.db.getAllFromIndex('jobs', 'blockers', id);
-    return found.filter((r) => r.state === JobState.waiting).map((r) => strip(r)!).sort((a, b) => (a.id < b.id ? -1 : 1));
+    return found
+      .filter((r) => r.state === JobState.waiting)
+      .map((r) => strip(r)!)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async lastWithKey(key: string): Promise<JobRecord | undefined> {
-    const cursor = await this.db.transaction('jobs').store.index('key').openCursor(IDBKeyRange.bound([key, ''], [key, '\uffff']), 'prev');
+    const cursor = await this.db
+      .transaction('jobs')
+      .store.index('key')
+      .openCursor(IDBKeyRange.bound([key, ''], [key, '\uffff']), 'prev');
     return cursor === null ? undefined : strip(cursor.value);
   }
 
@@ -184,7 +190,12 @@ export class IdbStore implements Store {
     const work: Promise<void>[] = [];
     for (const state of Object.values(JobState)) {
       counts[state] = new Array<number>(PRIORITY_LEVELS).fill(0);
-      for (let p = 0; p < PRIORITY_LEVELS; p++) work.push(index.count([state, p]).then((n) => void (counts[state][p] = n)));
+      for (let p = 0; p < PRIORITY_LEVELS; p++)
+        work.push(
+          index.count([state, p]).then((n) => {
+            counts[state][p] = n;
+          }),
+        );
     }
     await Promise.all(work);
     return counts;

@@ -127,10 +127,7 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
  * @example
  * await baton.submit(toEdge({ type: 'email', payload: { to } }, { key: `user:${id}`, idempotencyKey: `welcome:${id}` }));
  */
-export function toEdge(
-  edge: EdgeJob,
-  local: Omit<JobInput<string, EdgeJob>, 'type' | 'payload'> & { readonly type?: string } = {},
-): JobInput<string, EdgeJob> {
+export function toEdge(edge: EdgeJob, local: Omit<JobInput<string, EdgeJob>, 'type' | 'payload'> & { readonly type?: string } = {}): JobInput<string, EdgeJob> {
   return {
     network: true,
     retry: { maxAttempts: 10, backoff: { kind: 'exponential', delayMs: 500, maxDelayMs: 30_000, jitter: 'full' } },

@@ -1,8 +1,6 @@
 import {
   capture,
-  createRandom,
   createScheduler,
-  createTimerClock,
   type Handlers,
   type JobInput,
   type JobRecord,
@@ -15,10 +13,11 @@ import {
   type SchedulerOptions,
   type SubmitResult,
 } from '@baton/core';
+import { systemClock, systemRandom } from '@baton/core/system';
 import { expose, type Endpoint } from 'comlink';
 import { IdbStore } from './idb-store.ts';
 
-export type WorkerSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random'> & {
+export type WorkerSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random' | 'autoStart'> & {
   /** The IndexedDB database; also names the leadership lock and the channel. @default 'baton' */
   readonly database?: string;
 };
@@ -127,8 +126,10 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     const s = createScheduler({
       ...rest,
       store,
-      clock: createTimerClock({ now: () => Date.now(), setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as number) }),
-      random: createRandom(Math.random),
+      clock: systemClock(),
+      random: systemRandom(),
+      // Started below, once it knows whether the network is up.
+      autoStart: false,
     } as SchedulerOptions<H>);
     s.on('*', (event) => {
       // `job` is dropped from transition events: a page asks for a record when it wants one.

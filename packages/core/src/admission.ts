@@ -6,9 +6,14 @@ import { canonicalJson, hash53 } from './json.ts';
 import { JobState, isTerminal, type Cause, type JobInput, type JobRecord } from './job.ts';
 import { resolveInput, type Handlers, type ResolvedInput, type ResolvedOptions } from './options.ts';
 import { draft, evaluateBlockers, release, terminalPatch, transition } from './records.ts';
-import type { SubmitResult } from './scheduler.ts';
 import type { IdempotencyRecord } from './store.ts';
 import type { Tick } from './tick.ts';
+
+export interface SubmitResult {
+  readonly job: JobRecord;
+  /** True when an earlier job with the same idempotency key was returned instead. */
+  readonly deduplicated: boolean;
+}
 
 /**
  * Admission: a submit is checked and shaped when it is made (`prepareUnit`,
@@ -31,11 +36,11 @@ const CLEAR = { kind: 'clear' } as const;
 const SUBMITTED: Cause = { code: 'submitted' };
 
 export function prepareUnit(
-inputs: ReadonlyArray<JobInput<string, unknown>>,
-handlers: Handlers,
-options: ResolvedOptions,
-now: number,
-nextId: (nowMs: number) => string,
+  inputs: ReadonlyArray<JobInput<string, unknown>>,
+  handlers: Handlers,
+  options: ResolvedOptions,
+  now: number,
+  nextId: (nowMs: number) => string,
 ): Omit<SubmitUnit, 'resolve' | 'reject'> {
   if (!Array.isArray(inputs) || inputs.length === 0) {
     throw new ValidationError('jobs', `Expected \`jobs\` to be a non-empty array, got ${Array.isArray(inputs) ? '[]' : typeof inputs}`);
@@ -55,7 +60,9 @@ nextId: (nowMs: number) => string,
   const ids = resolved.map(() => nextId(now));
   if (resolved.length === 1 && resolved[0]!.dependsOn.length === 0) return { inputs: resolved, ids, order: SINGLE };
   const graph = new Map<string, readonly string[]>();
-  resolved.forEach((input, i) => graph.set(input.ref ?? ids[i]!, input.dependsOn));
+  resolved.forEach((input, i) => {
+    graph.set(input.ref ?? ids[i]!, input.dependsOn);
+  });
   assertAcyclic(graph);
   // Dependencies first, so a job sees the state its in-batch dependencies start in.
   const order: number[] = [];
@@ -69,7 +76,9 @@ nextId: (nowMs: number) => string,
     placed.add(i);
     order.push(i);
   };
-  resolved.forEach((_, i) => place(i, 0));
+  resolved.forEach((_, i) => {
+    place(i, 0);
+  });
   return { inputs: resolved, ids, order };
 }
 
@@ -94,21 +103,37 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
         if (existing !== undefined && job !== undefined) {
           if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
           results[i] = { job, deduplicated: true };
-          if (input.ref !== null) (refs ??= new Map()).set(input.ref, job);
-          (deduplicated ??= []).push({ name: EventName.deduplicated, jobId: job.id, type: job.type, queue: job.queue, atMs: now, attempt: job.attempt, correlationId: correlationId(job), idempotencyKey: input.idempotencyKey });
+          if (input.ref !== null) {
+            refs ??= new Map();
+            refs.set(input.ref, job);
+          }
+          deduplicated ??= [];
+          deduplicated.push({
+            name: EventName.deduplicated,
+            jobId: job.id,
+            type: job.type,
+            queue: job.queue,
+            atMs: now,
+            attempt: job.attempt,
+            correlationId: correlationId(job),
+            idempotencyKey: input.idempotencyKey,
+          });
           continue;
         }
         keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
       }
 
       let dependsOn: readonly string[] = NO_IDS;
-      let deps: Array<JobRecord | undefined> = [];
+      const deps: Array<JobRecord | undefined> = [];
       if (input.dependsOn.length > 0) {
         const ids: string[] = [];
         for (const [d, dep] of input.dependsOn.entries()) {
           const record = refs?.get(dep) ?? (await tick.get(dep));
           if (record === undefined) {
-            throw new ValidationError(`${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`, `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`);
+            throw new ValidationError(
+              `${unit.inputs.length === 1 ? 'job' : `jobs[${i}]`}.dependsOn[${d}]`,
+              `Unknown dependency ${JSON.stringify(dep)}: no such job id or ref`,
+            );
           }
           ids.push(record.id);
           deps.push(record);
@@ -132,8 +157,14 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
       records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
       results[i] = { job: record, deduplicated: false };
       created?.set(record.id, record);
-      if (input.ref !== null) (refs ??= new Map()).set(input.ref, record);
-      if (input.key !== null) (keyTails ??= new Map()).set(input.key, record);
+      if (input.ref !== null) {
+        refs ??= new Map();
+        refs.set(input.ref, record);
+      }
+      if (input.key !== null) {
+        keyTails ??= new Map();
+        keyTails.set(input.key, record);
+      }
     }
   } catch (error) {
     unit.reject(error);

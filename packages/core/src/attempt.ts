@@ -79,7 +79,8 @@ export class Attempt implements JobContext {
   }
 
   async step<T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T> {
-    if (typeof name !== 'string' || name.length === 0) throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
     if (this.written.has(name)) return this.written.get(name) as T;
     this.steps ??= await this.host.loadSteps(this.record.id);
     if (this.steps.has(name)) return this.steps.get(name) as T;

@@ -91,9 +91,11 @@ export function resolveBackoff(field: string, input: Partial<Backoff> | undefine
   if (input === undefined) return defaults;
   if (input === null || typeof input !== 'object') throw new ValidationError(field, `Expected \`${field}\` to be an object, got ${show(input)}`);
   const kind = input.kind ?? defaults.kind;
-  if (!Object.values(BackoffKind).includes(kind)) throw new ValidationError(`${field}.kind`, `Expected \`${field}.kind\` to be "constant", "linear" or "exponential", got ${show(kind)}`);
+  if (!Object.values(BackoffKind).includes(kind))
+    throw new ValidationError(`${field}.kind`, `Expected \`${field}.kind\` to be "constant", "linear" or "exponential", got ${show(kind)}`);
   const jitter = input.jitter ?? defaults.jitter;
-  if (!Object.values(Jitter).includes(jitter)) throw new ValidationError(`${field}.jitter`, `Expected \`${field}.jitter\` to be "none", "full", "equal" or "decorrelated", got ${show(jitter)}`);
+  if (!Object.values(Jitter).includes(jitter))
+    throw new ValidationError(`${field}.jitter`, `Expected \`${field}.jitter\` to be "none", "full", "equal" or "decorrelated", got ${show(jitter)}`);
   const num = (name: keyof Backoff, min: number): number => {
     const value = input[name] ?? defaults[name];
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
@@ -103,6 +105,7 @@ export function resolveBackoff(field: string, input: Partial<Backoff> | undefine
   };
   const delayMs = num('delayMs', 0);
   const maxDelayMs = num('maxDelayMs', 0);
-  if (maxDelayMs < delayMs) throw new ValidationError(`${field}.maxDelayMs`, `Expected \`${field}.maxDelayMs\` (${maxDelayMs}) to be at least \`delayMs\` (${delayMs})`);
+  if (maxDelayMs < delayMs)
+    throw new ValidationError(`${field}.maxDelayMs`, `Expected \`${field}.maxDelayMs\` (${maxDelayMs}) to be at least \`delayMs\` (${delayMs})`);
   return { kind, delayMs, factor: num('factor', 1), maxDelayMs, jitter, priorityScale: num('priorityScale', 0) };
 }

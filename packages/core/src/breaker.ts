@@ -33,7 +33,9 @@ export interface BreakerState {
   readonly opened: number;
 }
 
-export type BreakerDecision = { readonly allow: true; readonly probe: boolean } | { readonly allow: false; readonly retryAtMs: number; readonly reason: string };
+export type BreakerDecision =
+  | { readonly allow: true; readonly probe: boolean }
+  | { readonly allow: false; readonly retryAtMs: number; readonly reason: string };
 
 const SAMPLING_BUCKETS = 10;
 
@@ -73,7 +75,15 @@ export function breakerRecord(options: BreakerOptions, state: BreakerState, nowM
     if (!probe) return { ...state, window, probesInFlight };
     return ok
       ? { ...closedBreaker(options, nowMs), opened: state.opened }
-      : { ...state, state: 'open', openUntilMs: nowMs + options.openMs, probesInFlight, window, consecutiveFailures: state.consecutiveFailures + 1, opened: state.opened + 1 };
+      : {
+          ...state,
+          state: 'open',
+          openUntilMs: nowMs + options.openMs,
+          probesInFlight,
+          window,
+          consecutiveFailures: state.consecutiveFailures + 1,
+          opened: state.opened + 1,
+        };
   }
   const consecutiveFailures = ok ? 0 : state.consecutiveFailures + 1;
   let trip = false;

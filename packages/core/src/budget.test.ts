@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { budgetAllows, budgetRecord, budgetShape, fullBucket, takeToken, throttleAllows, throttleRecord, throttleRejectProbability, throttleShape } from './budget.ts';
+import {
+  budgetAllows,
+  budgetRecord,
+  budgetShape,
+  fullBucket,
+  takeToken,
+  throttleAllows,
+  throttleRecord,
+  throttleRejectProbability,
+  throttleShape,
+} from './budget.ts';
 import { SeededRandom } from './testing/seeded-random.ts';
 import { emptyWindow } from './window.ts';
 
@@ -9,7 +19,10 @@ describe('retry budget', () => {
     let s = emptyWindow(budgetShape(o), 0);
     for (let i = 0; i < 50; i++) s = budgetRecord(o, s, 100, false);
     let allowed = 0;
-    while (budgetAllows(o, s, 200, 'api').allow) (s = budgetRecord(o, s, 200, true)), allowed++;
+    while (budgetAllows(o, s, 200, 'api').allow) {
+      s = budgetRecord(o, s, 200, true);
+      allowed++;
+    }
     expect(allowed).toBe(7); // 0.1 × 50 + 2
     expect(budgetAllows(o, s, 200, 'api')).toEqual({ allow: false, retryAtMs: 1000, reason: 'retry budget of api spent: 7 retries for 50 first attempts' });
     expect(budgetAllows(o, s, 20_000, 'api').allow).toBe(true); // the window moved on

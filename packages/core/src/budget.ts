@@ -89,7 +89,12 @@ export function fullBucket(o: RateLimitOptions, nowMs: number): TokenBucketState
 }
 
 /** Takes a token if one is there; otherwise says when one will be. */
-export function takeToken(o: RateLimitOptions, state: TokenBucketState, nowMs: number, resource: string): { readonly state: TokenBucketState; readonly admission: Admission } {
+export function takeToken(
+  o: RateLimitOptions,
+  state: TokenBucketState,
+  nowMs: number,
+  resource: string,
+): { readonly state: TokenBucketState; readonly admission: Admission } {
   const burst = o.burst ?? o.perSecond;
   const tokens = Math.min(burst, state.tokens + (Math.max(0, nowMs - state.atMs) * o.perSecond) / 1000);
   if (tokens >= 1) return { state: { tokens: tokens - 1, atMs: nowMs }, admission: { allow: true } };

@@ -31,7 +31,10 @@ describe('classify', () => {
   });
 
   it('asks a custom classifier first, falling back when it passes', () => {
-    const custom = (e: unknown) => ((e as Error).message === 'quota' ? { kind: 'rate-limited' as const, name: 'Quota', message: 'quota', code: 'quota', retryable: true, retryAfterMs: 60_000 } : undefined);
+    const custom = (e: unknown) =>
+      (e as Error).message === 'quota'
+        ? { kind: 'rate-limited' as const, name: 'Quota', message: 'quota', code: 'quota', retryable: true, retryAfterMs: 60_000 }
+        : undefined;
     expect(classify(new Error('quota'), NOW, custom)).toMatchObject({ kind: 'rate-limited', retryAfterMs: 60_000 });
     expect(classify(http(400), NOW, custom)).toMatchObject({ kind: 'permanent' });
   });

@@ -64,7 +64,8 @@ export const classifyHttp: Classifier = (error, nowMs) => {
   const retryAfterMs = retryAfterMsOf(error, nowMs);
   const base = { name, message, code: code ?? `http-${status}`, retryAfterMs };
   if (status === 429) return { ...base, kind: FailureKind.rateLimited, retryable: true };
-  if (status === 408 || status >= 500) return { ...base, kind: retryAfterMs !== null && status === 503 ? FailureKind.rateLimited : FailureKind.transient, retryable: true };
+  if (status === 408 || status >= 500)
+    return { ...base, kind: retryAfterMs !== null && status === 503 ? FailureKind.rateLimited : FailureKind.transient, retryable: true };
   if (status >= 400) return { ...base, kind: FailureKind.permanent, retryable: false };
   return undefined;
 };

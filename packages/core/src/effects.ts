@@ -10,4 +10,3 @@ export class Effects {
   readonly rejections: Array<(error: unknown) => void> = [];
   readonly claimed: Attempt[] = [];
 }
-

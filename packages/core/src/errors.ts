@@ -61,10 +61,7 @@ export class IdempotencyConflictError extends BatonError {
   readonly idempotencyKey: string;
   readonly existingJobId: string;
   constructor(idempotencyKey: string, existingJobId: string) {
-    super(
-      ErrorCode.idempotencyConflict,
-      `Idempotency key \`${idempotencyKey}\` is already used by job ${existingJobId} with a different type or payload`,
-    );
+    super(ErrorCode.idempotencyConflict, `Idempotency key \`${idempotencyKey}\` is already used by job ${existingJobId} with a different type or payload`);
     this.name = 'IdempotencyConflictError';
     this.idempotencyKey = idempotencyKey;
     this.existingJobId = existingJobId;

@@ -64,9 +64,8 @@ export interface DeduplicatedEvent extends EventBase {
 
 export type SchedulerEvent = TransitionEvent | ProgressEvent | StalledEvent | DeduplicatedEvent;
 
-export type EventOf<N extends EventName> = Extract<SchedulerEvent, { readonly name: N }> extends never
-  ? TransitionEvent
-  : Extract<SchedulerEvent, { readonly name: N }>;
+export type EventOf<N extends EventName> =
+  Extract<SchedulerEvent, { readonly name: N }> extends never ? TransitionEvent : Extract<SchedulerEvent, { readonly name: N }>;
 
 export type Listener<E> = (event: E) => void;
 
@@ -81,7 +80,10 @@ export class Emitter {
 
   on(name: EventName | '*', listener: Listener<SchedulerEvent>): () => void {
     let set = this.listeners.get(name);
-    if (set === undefined) this.listeners.set(name, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(name, set);
+    }
     set.add(listener);
     return () => {
       set.delete(listener);

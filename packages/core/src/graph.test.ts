@@ -4,12 +4,27 @@ import { assertAcyclic } from './graph.ts';
 
 describe('assertAcyclic', () => {
   it('accepts a DAG with edges to existing jobs', () => {
-    expect(() => assertAcyclic(new Map([['a', ['x']], ['b', ['a']], ['c', ['a', 'b']]]))).not.toThrow();
+    expect(() =>
+      assertAcyclic(
+        new Map([
+          ['a', ['x']],
+          ['b', ['a']],
+          ['c', ['a', 'b']],
+        ]),
+      ),
+    ).not.toThrow();
   });
 
   it('names the cycle it finds', () => {
     try {
-      assertAcyclic(new Map([['a', []], ['b', ['c']], ['c', ['d']], ['d', ['b']]]));
+      assertAcyclic(
+        new Map([
+          ['a', []],
+          ['b', ['c']],
+          ['c', ['d']],
+          ['d', ['b']],
+        ]),
+      );
       expect.unreachable();
     } catch (error) {
       expect(isBatonError(error, 'dependency-cycle')).toBe(true);

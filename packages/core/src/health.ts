@@ -1,6 +1,16 @@
 import type { ResolvedOptions } from './options.ts';
 import type { Random } from './random.ts';
-import { admit, backoffStretch, recordOutcome, restoreResource, snapshotResource, type ResourceDecision, type ResourceOptions, type ResourceSnapshot, type ResourceState } from './resource.ts';
+import {
+  admit,
+  backoffStretch,
+  recordOutcome,
+  restoreResource,
+  snapshotResource,
+  type ResourceDecision,
+  type ResourceOptions,
+  type ResourceSnapshot,
+  type ResourceState,
+} from './resource.ts';
 import type { Tick } from './tick.ts';
 
 interface Entry {
@@ -37,7 +47,10 @@ export class ResourceHealth {
   async admit(tick: Tick, name: string, nowMs: number, retry: boolean, random: Random): Promise<ResourceDecision> {
     const entry = await this.entry(tick, name, nowMs);
     const { state, decision } = admit(entry.options, entry.state, name, nowMs, retry, random);
-    if (state !== entry.state) (entry.state = state), (entry.dirty = true);
+    if (state !== entry.state) {
+      entry.state = state;
+      entry.dirty = true;
+    }
     return decision;
   }
 

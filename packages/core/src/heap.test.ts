@@ -19,7 +19,13 @@ describe('Heap', () => {
     const dead = new Set([1, 4]);
     expect(heap.smallest(4, (v) => !dead.has(v))).toEqual([2, 3, 5, 6]);
     expect(heap.smallest(1, (v) => !dead.has(v))).toEqual([2]);
-    expect(heap.smallest(10, () => true, (v) => v <= 5)).toEqual([2, 3, 4, 5]);
+    expect(
+      heap.smallest(
+        10,
+        () => true,
+        (v) => v <= 5,
+      ),
+    ).toEqual([2, 3, 4, 5]);
     expect(heap.size).toBe(8); // only the dead top (1) was pruned
   });
 });

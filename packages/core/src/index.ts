@@ -1,4 +1,5 @@
-export { createScheduler, Scheduler, type SubmitInput, type SubmitResult, type StopOptions } from './scheduler.ts';
+export { createScheduler, Scheduler, type SubmitInput, type StopOptions } from './scheduler.ts';
+export type { SubmitResult } from './admission.ts';
 export type { JobContext, DependencyResult } from './context.ts';
 export { createTimerClock, type Clock, type TimerHandle, type TimerHost } from './clock.ts';
 export { createRandom, type Random } from './random.ts';
@@ -52,9 +53,28 @@ export {
   type TokenBucketState,
   type Admission,
 } from './budget.ts';
-export { freshResource, admit, recordOutcome, failureRate, backoffStretch, type ResourceOptions, type ResourceState, type ResourceSnapshot, type ResourceDecision } from './resource.ts';
+export {
+  freshResource,
+  admit,
+  recordOutcome,
+  failureRate,
+  backoffStretch,
+  type ResourceOptions,
+  type ResourceState,
+  type ResourceSnapshot,
+  type ResourceDecision,
+} from './resource.ts';
 export { isLegalTransition } from './transitions.ts';
-export { EventName, type SchedulerEvent, type TransitionEvent, type ProgressEvent, type StalledEvent, type DeduplicatedEvent, type EventOf, type Listener } from './events.ts';
+export {
+  EventName,
+  type SchedulerEvent,
+  type TransitionEvent,
+  type ProgressEvent,
+  type StalledEvent,
+  type DeduplicatedEvent,
+  type EventOf,
+  type Listener,
+} from './events.ts';
 export { Histogram, type MetricsSnapshot, type LatencySummary, type TypeOutcomes } from './metrics.ts';
 export {
   emptyBatch,

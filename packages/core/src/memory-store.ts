@@ -118,7 +118,10 @@ export class MemoryStore implements Store {
     for (const key of batch.idempotencyDeletes) this.idempotencyKeys.delete(key);
     for (const step of batch.steps) {
       let steps = this.stepsByJob.get(step.jobId);
-      if (steps === undefined) this.stepsByJob.set(step.jobId, (steps = new Map()));
+      if (steps === undefined) {
+        steps = new Map();
+        this.stepsByJob.set(step.jobId, steps);
+      }
       steps.set(step.name, step);
     }
     for (const { name, value } of batch.meta) this.metaValues.set(name, value);
@@ -151,13 +154,19 @@ export class MemoryStore implements Store {
     if (record.state === JobState.waiting && previous?.state !== JobState.waiting) {
       for (const blocker of blockersOf(record)) {
         let set = this.waiters.get(blocker);
-        if (set === undefined) this.waiters.set(blocker, (set = new Set()));
+        if (set === undefined) {
+          set = new Set();
+          this.waiters.set(blocker, set);
+        }
         set.add(record.id);
       }
     }
     if (record.rank !== null) {
       let heap = this.claimIndex.get(record.queue);
-      if (heap === undefined) this.claimIndex.set(record.queue, (heap = new Heap(byOrderThenId)));
+      if (heap === undefined) {
+        heap = new Heap(byOrderThenId);
+        this.claimIndex.set(record.queue, heap);
+      }
       heap.push({ order: record.rank, id: record.id, version: record.version });
     }
     if (record.dueAtMs !== null) this.dueIndex.push({ order: record.dueAtMs, id: record.id, version: record.version });

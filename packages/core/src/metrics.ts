@@ -36,7 +36,13 @@ export class Histogram {
   }
 
   summary(): LatencySummary {
-    return { count: this.total, p50Ms: this.quantile(0.5), p90Ms: this.quantile(0.9), p99Ms: this.quantile(0.99), maxMs: this.total === 0 ? null : this.maxValue };
+    return {
+      count: this.total,
+      p50Ms: this.quantile(0.5),
+      p90Ms: this.quantile(0.9),
+      p99Ms: this.quantile(0.99),
+      maxMs: this.total === 0 ? null : this.maxValue,
+    };
   }
 }
 
@@ -89,7 +95,10 @@ export class MetricsRecorder {
     while (this.retries.length <= index) this.retries.push(0);
     this.retries[index]!++;
     let outcome = this.byType.get(type);
-    if (outcome === undefined) this.byType.set(type, (outcome = { succeeded: 0, failed: 0 }));
+    if (outcome === undefined) {
+      outcome = { succeeded: 0, failed: 0 };
+      this.byType.set(type, outcome);
+    }
     if (succeeded) outcome.succeeded++;
     else outcome.failed++;
   }

@@ -18,8 +18,7 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const DEFAULT_RETRY: RetryOptions = { maxAttempts: 3, backoff: DEFAULT_BACKOFF, onTimeout: 'retry' };
 export const DEFAULT_MAX_BATCH = 1000;
 
-// Handlers are contravariant in their payload, so the constraint has to accept any.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: handlers are contravariant in their payload, so the constraint must accept any payload
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: JobContext) => Promise<Result> | Result;
 export type Handlers = Readonly<Record<string, Handler>>;
 export type PayloadOf<H extends Handler> = Parameters<H>[0];
@@ -74,6 +73,11 @@ export interface SchedulerOptions<H extends Handlers> {
   /** While offline, jobs that need the network are parked and tried again this often (no attempt spent). @default 5000 */
   readonly offlineRetryMs?: number;
   readonly logger?: Logger;
+  /**
+   * Start processing at once. With `false`, call `start()`: until then
+   * submits are stored and nothing runs. @default true
+   */
+  readonly autoStart?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -92,6 +96,7 @@ export interface ResolvedOptions {
   readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
   readonly offlineRetryMs: number;
   readonly logger: Logger;
+  readonly autoStart: boolean;
 }
 
 function show(value: unknown): string {
@@ -119,6 +124,11 @@ function text(field: string, value: unknown): string {
   return value;
 }
 
+function boolean(field: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ValidationError(field, `Expected \`${field}\` to be a boolean, got ${show(value)}`);
+  return value;
+}
+
 export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>): ResolvedOptions {
   for (const name of ['store', 'clock', 'random', 'handlers'] as const) {
     if (options[name] === null || typeof options[name] !== 'object') {
@@ -141,8 +151,8 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     retry: resolveRetry('retry', options.retry, DEFAULT_RETRY),
     retryPolicy: options.retryPolicy ?? attemptLimitPolicy,
     classify: options.classify,
-    resources: new Map(Object.entries(options.resources ?? {}).map(([name, r]) => (validateResource(`resources.${name}`, r), [name, r]))),
-    defaultResource: options.defaultResource === undefined ? {} : (validateResource('defaultResource', options.defaultResource), options.defaultResource),
+    resources: new Map(Object.entries(options.resources ?? {}).map(([name, r]) => [name, validResource(`resources.${name}`, r)])),
+    defaultResource: options.defaultResource === undefined ? {} : validResource('defaultResource', options.defaultResource),
     keepSucceeded: options.keepSucceeded ?? true,
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
@@ -152,7 +162,14 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     },
     offlineRetryMs: number('offlineRetryMs', options.offlineRetryMs ?? 5_000, 1),
     logger: options.logger ?? { error: () => {} },
+    autoStart: boolean('autoStart', options.autoStart ?? true),
   };
+}
+
+/** `o`, once `validateResource` has accepted it. */
+function validResource(field: string, o: ResourceOptions): ResourceOptions {
+  validateResource(field, o);
+  return o;
 }
 
 function resolveRetry(field: string, input: JobInput['retry'] | undefined, defaults: RetryOptions): RetryOptions {
@@ -170,8 +187,27 @@ function resolveRetry(field: string, input: JobInput['retry'] | undefined, defau
 }
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
-  'type', 'payload', 'ref', 'priority', 'queue', 'key', 'idempotencyKey', 'idempotencyTtlMs', 'dependsOn',
-  'onDependencyFailure', 'retry', 'timeoutMs', 'deadlineAtMs', 'delayMs', 'runAtMs', 'leaseMs', 'resource', 'trace', 'tags', 'preemptible', 'network',
+  'type',
+  'payload',
+  'ref',
+  'priority',
+  'queue',
+  'key',
+  'idempotencyKey',
+  'idempotencyTtlMs',
+  'dependsOn',
+  'onDependencyFailure',
+  'retry',
+  'timeoutMs',
+  'deadlineAtMs',
+  'delayMs',
+  'runAtMs',
+  'leaseMs',
+  'resource',
+  'trace',
+  'tags',
+  'preemptible',
+  'network',
 ]);
 
 /** A submit input, checked and with defaults applied; ids and state come later. */
@@ -211,11 +247,17 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
   }
   const type = text(`${field}.type`, input.type);
   if (!Object.hasOwn(handlers, type)) {
-    throw new ValidationError(`${field}.type`, `No handler for \`${field}.type\` ${show(type)}; known types: ${Object.keys(handlers).map(show).join(', ') || '(none)'}`);
+    throw new ValidationError(
+      `${field}.type`,
+      `No handler for \`${field}.type\` ${show(type)}; known types: ${Object.keys(handlers).map(show).join(', ') || '(none)'}`,
+    );
   }
   const queue = input.queue === undefined ? DEFAULT_QUEUE : text(`${field}.queue`, input.queue);
   if (!options.queues.has(queue)) {
-    throw new ValidationError(`${field}.queue`, `Unknown \`${field}.queue\` ${show(queue)}; configured queues: ${[...options.queues.keys()].map(show).join(', ')}`);
+    throw new ValidationError(
+      `${field}.queue`,
+      `Unknown \`${field}.queue\` ${show(queue)}; configured queues: ${[...options.queues.keys()].map(show).join(', ')}`,
+    );
   }
   const priority = input.priority ?? Priority.normal;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority >= PRIORITY_LEVELS) {
@@ -225,24 +267,38 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     throw new ValidationError(`${field}.delayMs`, `Give \`${field}.delayMs\` or \`${field}.runAtMs\`, not both`);
   }
   const runAtMs =
-    input.delayMs !== undefined ? nowMs + number(`${field}.delayMs`, input.delayMs, 0) : input.runAtMs !== undefined ? number(`${field}.runAtMs`, input.runAtMs, 0) : null;
+    input.delayMs !== undefined
+      ? nowMs + number(`${field}.delayMs`, input.delayMs, 0)
+      : input.runAtMs !== undefined
+        ? number(`${field}.runAtMs`, input.runAtMs, 0)
+        : null;
   const dependsOn = input.dependsOn ?? [];
-  if (!Array.isArray(dependsOn)) throw new ValidationError(`${field}.dependsOn`, `Expected \`${field}.dependsOn\` to be an array of ids, got ${show(dependsOn)}`);
-  dependsOn.forEach((id: unknown, i: number) => text(`${field}.dependsOn[${i}]`, id));
-  if (new Set(dependsOn).size !== dependsOn.length) throw new ValidationError(`${field}.dependsOn`, `\`${field}.dependsOn\` names a job twice: ${show(dependsOn)}`);
+  if (!Array.isArray(dependsOn))
+    throw new ValidationError(`${field}.dependsOn`, `Expected \`${field}.dependsOn\` to be an array of ids, got ${show(dependsOn)}`);
+  dependsOn.forEach((id: unknown, i: number) => {
+    text(`${field}.dependsOn[${i}]`, id);
+  });
+  if (new Set(dependsOn).size !== dependsOn.length)
+    throw new ValidationError(`${field}.dependsOn`, `\`${field}.dependsOn\` names a job twice: ${show(dependsOn)}`);
   const policy = input.onDependencyFailure ?? DependencyFailurePolicy.fail;
   if (!Object.values(DependencyFailurePolicy).includes(policy)) {
-    throw new ValidationError(`${field}.onDependencyFailure`, `Expected \`${field}.onDependencyFailure\` to be "fail", "cancel" or "continue", got ${show(policy)}`);
+    throw new ValidationError(
+      `${field}.onDependencyFailure`,
+      `Expected \`${field}.onDependencyFailure\` to be "fail", "cancel" or "continue", got ${show(policy)}`,
+    );
   }
   const tags = input.tags ?? [];
   if (!Array.isArray(tags)) throw new ValidationError(`${field}.tags`, `Expected \`${field}.tags\` to be an array of strings, got ${show(tags)}`);
-  tags.forEach((tag: unknown, i: number) => text(`${field}.tags[${i}]`, tag));
+  tags.forEach((tag: unknown, i: number) => {
+    text(`${field}.tags[${i}]`, tag);
+  });
   const trace = input.trace ?? null;
   if (trace !== null && (typeof trace !== 'object' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(String(trace.traceparent)))) {
     throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
   }
   const preemptible = input.preemptible ?? false;
-  if (typeof preemptible !== 'boolean') throw new ValidationError(`${field}.preemptible`, `Expected \`${field}.preemptible\` to be a boolean, got ${show(preemptible)}`);
+  if (typeof preemptible !== 'boolean')
+    throw new ValidationError(`${field}.preemptible`, `Expected \`${field}.preemptible\` to be a boolean, got ${show(preemptible)}`);
   const network = input.network ?? false;
   if (typeof network !== 'boolean') throw new ValidationError(`${field}.network`, `Expected \`${field}.network\` to be a boolean, got ${show(network)}`);
   const payload = input.payload ?? null;
@@ -264,7 +320,12 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     runAtMs,
     leaseMs: input.leaseMs === undefined ? options.leaseMs : number(`${field}.leaseMs`, input.leaseMs, 1),
     resource: input.resource === undefined ? null : text(`${field}.resource`, input.resource),
-    trace: trace === null ? null : trace.tracestate === undefined ? { traceparent: trace.traceparent } : { traceparent: trace.traceparent, tracestate: trace.tracestate },
+    trace:
+      trace === null
+        ? null
+        : trace.tracestate === undefined
+          ? { traceparent: trace.traceparent }
+          : { traceparent: trace.traceparent, tracestate: trace.tracestate },
     tags,
     preemptible,
     network,

@@ -69,7 +69,6 @@ function rebuild(r: JobRecord, c: Partial<JobRecord>): JobRecord {
   };
 }
 
-
 /**
  * A job's one timer: when it becomes runnable (scheduled), when its lease
  * lapses (running), and in every live state its deadline, so a job that

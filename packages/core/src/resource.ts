@@ -75,7 +75,9 @@ export function restoreResource(options: ResourceOptions, stored: Json | undefin
   };
 }
 
-export type ResourceDecision = { readonly allow: true; readonly probe: boolean } | { readonly allow: false; readonly retryAtMs: number; readonly reason: string };
+export type ResourceDecision =
+  | { readonly allow: true; readonly probe: boolean }
+  | { readonly allow: false; readonly retryAtMs: number; readonly reason: string };
 
 /**
  * May an attempt of a job on this resource start now? Order: breaker, then
@@ -134,7 +136,10 @@ export function recordOutcome(options: ResourceOptions, state: ResourceState, no
   return {
     breaker: options.breaker === undefined || state.breaker === null ? state.breaker : breakerRecord(options.breaker, state.breaker, nowMs, healthy, probe),
     budget: state.budget,
-    throttle: options.throttle === undefined || state.throttle === null || !healthy ? state.throttle : throttleRecord(options.throttle, state.throttle, nowMs, 'accept'),
+    throttle:
+      options.throttle === undefined || state.throttle === null || !healthy
+        ? state.throttle
+        : throttleRecord(options.throttle, state.throttle, nowMs, 'accept'),
     bucket: state.bucket,
     outcomes: add(OUTCOMES, state.outcomes, nowMs, healthy ? 0 : 1),
     streak: healthy ? state.streak + 1 : 0,
@@ -168,7 +173,8 @@ export function snapshotResource(options: ResourceOptions, state: ResourceState,
     breakerOpenedTimes: state.breaker?.opened ?? 0,
     failureRate: failureRate(state, nowMs),
     retryBudget: budget === null ? null : { firstAttempts: budget[0]!, retries: budget[1]! },
-    throttleRejectProbability: options.throttle !== undefined && state.throttle !== null ? throttleRejectProbability(options.throttle, state.throttle, nowMs) : null,
+    throttleRejectProbability:
+      options.throttle !== undefined && state.throttle !== null ? throttleRejectProbability(options.throttle, state.throttle, nowMs) : null,
     tokens: state.bucket?.tokens ?? null,
   };
 }
@@ -185,7 +191,11 @@ export function validateResource(field: string, o: ResourceOptions): void {
   if (o === null || typeof o !== 'object') throw new ValidationError(field, `Expected \`${field}\` to be an object, got ${String(o)}`);
   const b = o.breaker;
   if (b !== undefined) {
-    if (b.kind !== 'consecutive' && b.kind !== 'sampling') throw new ValidationError(`${field}.breaker.kind`, `Expected \`${field}.breaker.kind\` to be "consecutive" or "sampling", got ${String((b as { kind?: unknown }).kind)}`);
+    if (b.kind !== 'consecutive' && b.kind !== 'sampling')
+      throw new ValidationError(
+        `${field}.breaker.kind`,
+        `Expected \`${field}.breaker.kind\` to be "consecutive" or "sampling", got ${String((b as { kind?: unknown }).kind)}`,
+      );
     positive(`${field}.breaker.openMs`, b.openMs, 1);
     positive(`${field}.breaker.probes`, b.probes, 1);
     if (b.kind === 'consecutive') positive(`${field}.breaker.threshold`, b.threshold, 1);

@@ -11,9 +11,7 @@ export interface RetryInput {
   readonly stretch: number;
 }
 
-export type RetryDecision =
-  | { readonly retry: true; readonly delayMs: number; readonly reason: string }
-  | { readonly retry: false; readonly reason: string };
+export type RetryDecision = { readonly retry: true; readonly delayMs: number; readonly reason: string } | { readonly retry: false; readonly reason: string };
 
 /**
  * Decides what follows a failed attempt. Pure: all it knows comes in

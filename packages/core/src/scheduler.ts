@@ -15,14 +15,8 @@ import type { Random } from './random.ts';
 import { evaluateBlockers, readyPatch, release, terminalPatch, transition, update } from './records.ts';
 import { isEmptyBatch, type ListPage, type ListQuery, type Store } from './store.ts';
 import { Tick } from './tick.ts';
-import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
+import { admitUnit, prepareUnit, type SubmitResult, type SubmitUnit } from './admission.ts';
 import { Effects } from './effects.ts';
-
-export interface SubmitResult {
-  readonly job: JobRecord;
-  /** True when an earlier job with the same idempotency key was returned instead. */
-  readonly deduplicated: boolean;
-}
 
 /** `submit` input for one of the registered handler types. */
 export type SubmitInput<H extends Handlers> = {
@@ -33,7 +27,6 @@ export interface StopOptions {
   /** Abort running handlers instead of waiting for them; their jobs are recovered after their lease. @default false */
   readonly abort?: boolean;
 }
-
 
 type Outcome =
   | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
@@ -134,11 +127,18 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.nextId = createIdGenerator(options.random);
     this.emitter = new Emitter((error, event) => this.options.logger.error('event listener threw', { error, event: event.name, jobId: event.jobId }));
     for (const queue of this.options.queues.keys()) this.running.set(queue, 0);
+    if (this.options.autoStart) this.start();
   }
 
-  /** Starts processing: recovers timers from the store and claims ready work. */
+  /**
+   * Starts processing: recovers timers from the store and claims ready work.
+   * Called by the constructor unless `autoStart` is `false`; calling it again
+   * does nothing. Before it, submits, cancels and retries are stored as
+   * usual, and nothing runs.
+   */
   start(): void {
     if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
+    if (this.status === 'running') return;
     this.status = 'running';
     this.kick();
   }
@@ -247,7 +247,10 @@ export class Scheduler<H extends Handlers = Handlers> {
   async waitFor(id: string): Promise<JobRecord> {
     const settled = new Promise<JobRecord>((resolve) => {
       let list = this.terminalWaiters.get(id);
-      if (list === undefined) this.terminalWaiters.set(id, (list = []));
+      if (list === undefined) {
+        list = [];
+        this.terminalWaiters.set(id, list);
+      }
       list.push(resolve);
     });
     const current = await this.store.get(id);
@@ -304,7 +307,8 @@ export class Scheduler<H extends Handlers = Handlers> {
 
   private kick(): void {
     this.dirty = true;
-    if (this.pumping === null && this.status !== 'idle' && this.status !== 'stopped') void this.pump();
+    // Not started yet, a tick still stores what arrived (it claims nothing): a submit never hangs.
+    if (this.pumping === null && this.status !== 'stopped') void this.pump();
   }
 
   private pump(): Promise<void> {
@@ -477,7 +481,16 @@ export class Scheduler<H extends Handlers = Handlers> {
       const before = base;
       base = update(base, now, { progress: beat.progress });
       tick.put(base, before);
-      fx.events.push({ name: EventName.progress, jobId: base.id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), progress: beat.progress });
+      fx.events.push({
+        name: EventName.progress,
+        jobId: base.id,
+        type: base.type,
+        queue: base.queue,
+        atMs: now,
+        attempt: base.attempt,
+        correlationId: correlationId(base),
+        progress: beat.progress,
+      });
     }
     this.metricsRecorder.run.record(now - attempt.startedAtMs);
 
@@ -503,7 +516,14 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
     if (base.resource !== null) await this.health.record(tick, base.resource, now, fault.kind === FailureKind.permanent, attempt.probe);
     if (outcome.deadline || (base.deadlineAtMs !== null && now >= base.deadlineAtMs)) {
-      await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed during attempt ${base.attempt}` }, fault);
+      await this.fail(
+        base,
+        tick,
+        now,
+        fx,
+        { code: 'deadline-exceeded', message: `deadline ${base.deadlineAtMs} passed during attempt ${base.attempt}` },
+        fault,
+      );
       return;
     }
     if (fault.kind === FailureKind.timeout && base.retry.onTimeout === 'fail') {
@@ -520,7 +540,14 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
     const runAtMs = now + decision.delayMs;
     if (base.deadlineAtMs !== null && runAtMs >= base.deadlineAtMs) {
-      await this.fail(base, tick, now, fx, { code: 'deadline-exceeded', message: `the next attempt would start after the deadline ${base.deadlineAtMs}` }, fault);
+      await this.fail(
+        base,
+        tick,
+        now,
+        fx,
+        { code: 'deadline-exceeded', message: `the next attempt would start after the deadline ${base.deadlineAtMs}` },
+        fault,
+      );
       return;
     }
     const escalate = fault.kind === FailureKind.timeout && base.retry.onTimeout === 'escalate' && base.priority < PRIORITY_LEVELS - 1;
@@ -538,7 +565,13 @@ export class Scheduler<H extends Handlers = Handlers> {
   }
 
   private async fail(base: JobRecord, tick: Tick, now: number, fx: Effects, cause: Cause, fault: Failure | null): Promise<void> {
-    const next = transition(base, JobState.failed, now, cause, terminalPatch(now, { error: fault ?? failure(FailureKind.permanent, cause.code, cause.message ?? cause.code) }));
+    const next = transition(
+      base,
+      JobState.failed,
+      now,
+      cause,
+      terminalPatch(now, { error: fault ?? failure(FailureKind.permanent, cause.code, cause.message ?? cause.code) }),
+    );
     this.put(tick, fx, next, base, cause);
     this.metricsRecorder.finished(next.type, next.attempt, false);
     await this.releaseDependents(next, tick, now, fx);
@@ -568,7 +601,13 @@ export class Scheduler<H extends Handlers = Handlers> {
           this.put(tick, fx, release(waiter, now, this.stepMs, cause), waiter, cause);
           continue;
         }
-        const next = transition(waiter, verdict.to, now, verdict.cause, terminalPatch(now, verdict.to === JobState.failed ? { error: failure(FailureKind.permanent, verdict.cause.code, verdict.cause.message!) } : {}));
+        const next = transition(
+          waiter,
+          verdict.to,
+          now,
+          verdict.cause,
+          terminalPatch(now, verdict.to === JobState.failed ? { error: failure(FailureKind.permanent, verdict.cause.code, verdict.cause.message!) } : {}),
+        );
         this.put(tick, fx, next, waiter, verdict.cause);
         if (next.state === JobState.failed) this.metricsRecorder.finished(next.type, next.attempt, false);
         done.push(next);
@@ -635,7 +674,16 @@ export class Scheduler<H extends Handlers = Handlers> {
     }
     const cause: Cause = { code: 'lease-expired', message: `lease expired at ${base.dueAtMs} during attempt ${base.attempt}` };
     this.metricsRecorder.stalled++;
-    fx.events.push({ name: EventName.stalled, jobId: base.id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), cause });
+    fx.events.push({
+      name: EventName.stalled,
+      jobId: base.id,
+      type: base.type,
+      queue: base.queue,
+      atMs: now,
+      attempt: base.attempt,
+      correlationId: correlationId(base),
+      cause,
+    });
     const fault = failure(FailureKind.transient, 'lease-expired', cause.message!);
     if (base.attempt >= base.retry.maxAttempts) {
       await this.fail(base, tick, now, fx, cause, fault);
@@ -728,7 +776,12 @@ export class Scheduler<H extends Handlers = Handlers> {
             }
             probe = decision.probe;
           }
-          const next = transition(base, JobState.running, now, CLAIMED, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
+          const next = transition(base, JobState.running, now, CLAIMED, {
+            attempt: base.attempt + 1,
+            startedAtMs: now,
+            rank: null,
+            dueAtMs: now + base.leaseMs,
+          });
           this.put(tick, fx, next, base, CLAIMED);
           this.metricsRecorder.wait.record(now - base.readyAtMs!);
           const dependencies = next.dependsOn.length === 0 ? NO_DEPENDENCIES : dependencyResults(await tick.getMany(next.dependsOn), next.dependsOn);
@@ -765,7 +818,16 @@ export class Scheduler<H extends Handlers = Handlers> {
       if (attempt === undefined || beat.progress === undefined) continue;
       const base = tick.peek(id) ?? attempt.record;
       tick.put(update(base, now, { progress: beat.progress, dueAtMs: now + base.leaseMs }), base);
-      fx.events.push({ name: EventName.progress, jobId: id, type: base.type, queue: base.queue, atMs: now, attempt: base.attempt, correlationId: correlationId(base), progress: beat.progress });
+      fx.events.push({
+        name: EventName.progress,
+        jobId: id,
+        type: base.type,
+        queue: base.queue,
+        atMs: now,
+        attempt: base.attempt,
+        correlationId: correlationId(base),
+        progress: beat.progress,
+      });
     }
     for (const [id, attempt] of this.attempts) {
       const base = tick.peek(id) ?? attempt.record;
@@ -828,7 +890,6 @@ function cancelledReason(id: string): Error {
   return Object.assign(new Error(`job ${id} was cancelled`), { name: 'AbortError', code: 'cancelled' });
 }
 
-
 function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: readonly string[]): DependencyResult[] {
   return ids.map((id, i) => {
     const r = records[i];
@@ -839,7 +900,9 @@ function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: r
 }
 
 /**
- * Creates a scheduler. Call `start()` to begin processing.
+ * Creates a scheduler, started unless `autoStart` is `false`. The core takes
+ * its store, clock and randomness as arguments; `@baton/core/system` has a
+ * `createScheduler` that fills in the host's.
  *
  * @example
  * const scheduler = createScheduler({
@@ -847,10 +910,8 @@ function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: r
  *   clock, random,
  *   handlers: { greet: async (payload: { name: string }) => `hello ${payload.name}` },
  * });
- * scheduler.start();
  * const { job } = await scheduler.submit({ type: 'greet', payload: { name: 'Ada' } });
  */
 export function createScheduler<H extends Handlers>(options: SchedulerOptions<H>): Scheduler<H> {
   return new Scheduler(options);
 }
-

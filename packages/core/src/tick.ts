@@ -50,7 +50,7 @@ export class Tick {
     const missing = ids.filter((id) => !this.overlay.has(id));
     const fetched = missing.length === 0 ? [] : await this.store.getMany(missing);
     const byId = new Map<string, JobRecord | undefined>();
-    missing.forEach((id, i) => byId.set(id, fetched[i]));
+    for (const [i, id] of missing.entries()) byId.set(id, fetched[i]);
     return ids.map((id) => (this.deletes.has(id) ? undefined : (this.overlay.get(id) ?? byId.get(id))));
   }
 

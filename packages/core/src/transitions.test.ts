@@ -37,7 +37,9 @@ describe('the transition table', () => {
   it('sets the timer of a live job to its deadline', () => {
     const job = sampleRecord({ deadlineAtMs: 9000 });
     expect(transition(job, JobState.cancelled, 2000, { code: 'cancelled' }).dueAtMs).toBeNull();
-    const scheduled = transition({ ...sampleRecord({ deadlineAtMs: 9000, runAtMs: 12_000 }), state: JobState.running }, JobState.scheduled, 2000, { code: 'retry' });
+    const scheduled = transition({ ...sampleRecord({ deadlineAtMs: 9000, runAtMs: 12_000 }), state: JobState.running }, JobState.scheduled, 2000, {
+      code: 'retry',
+    });
     expect(scheduled.dueAtMs).toBe(9000);
   });
 });

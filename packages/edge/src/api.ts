@@ -110,11 +110,16 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
 
   app.use('/v1/queues/:queue/*', async (c, next) => {
     const queue = c.req.param('queue');
-    if (!queues.has(queue)) return fail(c, { code: 'unknown-queue', message: `Unknown queue ${JSON.stringify(queue)}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}` });
+    if (!queues.has(queue))
+      return fail(c, {
+        code: 'unknown-queue',
+        message: `Unknown queue ${JSON.stringify(queue)}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}`,
+      });
     return next();
   });
 
-  const stub = (c: Context<{ Bindings: Env; Variables: Vars }>): SchedulerRpc => schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
+  const stub = (c: Context<{ Bindings: Env; Variables: Vars }>): SchedulerRpc =>
+    schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
 
   app.post(
     '/v1/queues/:queue/jobs',
@@ -133,7 +138,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       }
       const batch = body !== null && typeof body === 'object' && !Array.isArray(body) && 'jobs' in body;
       const inputs: unknown = batch ? (body as { jobs: unknown }).jobs : [body];
-      if (batch && Object.keys(body as object).length !== 1) return fail(c, { code: 'validation', field: 'body', message: 'A batch body has one field, `jobs`' });
+      if (batch && Object.keys(body as object).length !== 1)
+        return fail(c, { code: 'validation', field: 'body', message: 'A batch body has one field, `jobs`' });
       if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_BATCH) {
         return fail(c, { code: 'validation', field: 'jobs', message: `Expected \`jobs\` to be an array of 1 to ${MAX_BATCH} jobs` });
       }
@@ -146,7 +152,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       if (headerKey !== undefined) {
         if (batch) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'For a batch, give each job its own `idempotencyKey`' });
         const own = (inputs[0] as { idempotencyKey?: unknown }).idempotencyKey;
-        if (own !== undefined && own !== headerKey) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
+        if (own !== undefined && own !== headerKey)
+          return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
         inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
       }
       const waitMs = waitMsOf(c.req.query('waitMs'));
@@ -155,8 +162,12 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       const result = await rpc.submit(inputs as JobInput<string, unknown>[]);
       if (result.ok && waitMs > 0) {
         // Submit and wait in one round trip: the jobs as they are once all have finished, or when the wait is up.
-        const now = await rpc.waitAny(result.value.map((r) => r.job.id), waitMs, true);
-        result.value.forEach((r, i) => ((r as { job: JobRecord }).job = now[i] ?? r.job));
+        const now = await rpc.waitAny(
+          result.value.map((r) => r.job.id),
+          waitMs,
+          true,
+        );
+        for (const [i, r] of result.value.entries()) (r as { job: JobRecord }).job = now[i] ?? r.job;
       }
       return unwrap(c, result, (results) => {
         const status = results.every((r) => r.deduplicated) ? 200 : 201;
@@ -192,11 +203,13 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   app.get('/v1/queues/:queue/jobs', async (c) => {
     const query: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
     for (const name of Object.keys(c.req.queries())) {
-      if (!['state', 'type', 'cursor', 'limit'].includes(name)) return fail(c, { code: 'validation', field: name, message: `Unknown query parameter \`${name}\`` });
+      if (!['state', 'type', 'cursor', 'limit'].includes(name))
+        return fail(c, { code: 'validation', field: name, message: `Unknown query parameter \`${name}\`` });
     }
     const state = c.req.query('state');
     if (state !== undefined) {
-      if (!(Object.values(JobState) as string[]).includes(state)) return fail(c, { code: 'validation', field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
+      if (!(Object.values(JobState) as string[]).includes(state))
+        return fail(c, { code: 'validation', field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
       query.state = state as JobState;
     }
     const type = c.req.query('type');
@@ -206,7 +219,12 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     const limit = c.req.query('limit');
     if (limit !== undefined) {
       const n = Number(limit);
-      if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT) return fail(c, { code: 'validation', field: 'limit', message: `Expected \`limit\` to be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(limit)}` });
+      if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT)
+        return fail(c, {
+          code: 'validation',
+          field: 'limit',
+          message: `Expected \`limit\` to be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(limit)}`,
+        });
       query.limit = n;
     }
     return c.json(await stub(c).list(query));

@@ -15,7 +15,8 @@ export function parseTokens(secret: string | undefined): TokenMap {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('BATON_TOKENS must be a JSON object of token → tenant');
   for (const [token, tenant] of Object.entries(parsed)) {
     if (token.length < 16) throw new Error('every token in BATON_TOKENS must be at least 16 characters');
-    if (typeof tenant !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) throw new Error(`tenant for a token must match [A-Za-z0-9_.-]{1,64}, got ${JSON.stringify(tenant)}`);
+    if (typeof tenant !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant))
+      throw new Error(`tenant for a token must match [A-Za-z0-9_.-]{1,64}, got ${JSON.stringify(tenant)}`);
   }
   return parsed as TokenMap;
 }

@@ -80,7 +80,11 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
       }
       const retryAfter = response.headers.get('retry-after');
       const seconds = retryAfter === null ? NaN : Number(retryAfter);
-      const retryAfterMs = Number.isFinite(seconds) ? seconds * 1000 : retryAfter !== null && !Number.isNaN(Date.parse(retryAfter)) ? Math.max(0, Date.parse(retryAfter) - Date.now()) : null;
+      const retryAfterMs = Number.isFinite(seconds)
+        ? seconds * 1000
+        : retryAfter !== null && !Number.isNaN(Date.parse(retryAfter))
+          ? Math.max(0, Date.parse(retryAfter) - Date.now())
+          : null;
       throw new BatonHttpError(response.status, error, retryAfterMs);
     }
     return JSON.parse(text) as T;
@@ -90,7 +94,8 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
     queue(name: string): QueueClient {
       const q = `/v1/queues/${encodeURIComponent(name)}`;
       return {
-        submit: (job, opts = {}) => call('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
+        submit: (job, opts = {}) =>
+          call('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
         submitAll: async (jobs, opts = {}) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, { jobs })).jobs,
         get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${waitQuery(opts.waitMs)}`),
         waitAny: async (ids, opts = {}) => (await call<{ jobs: Array<JobRecord | null> }>('POST', `${q}/jobs/wait`, { ids, waitMs: opts.waitMs ?? 0 })).jobs,

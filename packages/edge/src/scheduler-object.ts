@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   capture,
-  createRandom,
   createScheduler,
   EventName,
   isTerminal,
@@ -18,11 +17,12 @@ import {
   type SchedulerOptions,
   type SubmitResult,
 } from '@baton/core';
+import { systemRandom } from '@baton/core/system';
 import { AlarmClock } from './alarm-clock.ts';
 
 import { SqliteStore } from './sqlite-store.ts';
 
-export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random'>;
+export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random' | 'autoStart'>;
 
 /**
  * The object's RPC surface, as a caller sees it. (Workers' generated stub
@@ -82,7 +82,9 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
       handlers,
       store: new SqliteStore(ctx.storage),
       clock: this.clock,
-      random: createRandom(Math.random),
+      random: systemRandom(),
+      // Started below, once the event relay is on.
+      autoStart: false,
     });
     this.scheduler.on('*', (event) => {
       for (const listener of this.listeners) listener(event);
@@ -127,11 +129,13 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     const now = await read();
     const open = now.filter((r): r is JobRecord => r !== null && !isTerminal(r.state));
     if ((!all && open.length < now.length) || open.length === 0 || timeoutMs <= 0) return now;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const waits = open.map((r) => capture(() => this.scheduler.waitFor(r.id)));
-    const up = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    const up = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
     await Promise.race(all ? [Promise.all(waits), up] : [...waits, up]);
-    clearTimeout(timer);
+    if (timer !== null) clearTimeout(timer);
     return read();
   }
 
@@ -158,7 +162,8 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     const writer = writable.getWriter();
     const encoder = new TextEncoder();
     const listener = (event: SchedulerEvent) => {
-      const data = event.name === EventName.progress || event.name === EventName.stalled || event.name === EventName.deduplicated ? event : { ...event, job: undefined };
+      const data =
+        event.name === EventName.progress || event.name === EventName.stalled || event.name === EventName.deduplicated ? event : { ...event, job: undefined };
       writer.write(encoder.encode(`event: ${event.name}\ndata: ${JSON.stringify(data)}\n\n`)).catch(() => this.listeners.delete(listener));
     };
     this.listeners.add(listener);

@@ -123,7 +123,9 @@ export class SqliteStore implements Store {
 
   async idempotency(key: string): Promise<IdempotencyRecord | undefined> {
     const row = this.rows(`SELECT key, job_id, fingerprint, expires_at FROM ${this.t.idem} WHERE key = ?`, key)[0];
-    return row === undefined ? undefined : { key: row.key as string, jobId: row.job_id as string, fingerprint: row.fingerprint as string, expiresAtMs: row.expires_at as number };
+    return row === undefined
+      ? undefined
+      : { key: row.key as string, jobId: row.job_id as string, fingerprint: row.fingerprint as string, expiresAtMs: row.expires_at as number };
   }
 
   async steps(jobId: string): Promise<readonly StepRecord[]> {
@@ -140,10 +142,22 @@ export class SqliteStore implements Store {
     const limit = query.limit ?? 100;
     const where: string[] = [];
     const bindings: unknown[] = [];
-    if (query.state !== undefined) (where.push('state = ?'), bindings.push(query.state));
-    if (query.queue !== undefined) (where.push('queue = ?'), bindings.push(query.queue));
-    if (query.type !== undefined) (where.push('type = ?'), bindings.push(query.type));
-    if (query.cursor !== undefined) (where.push('id > ?'), bindings.push(query.cursor));
+    if (query.state !== undefined) {
+      where.push('state = ?');
+      bindings.push(query.state);
+    }
+    if (query.queue !== undefined) {
+      where.push('queue = ?');
+      bindings.push(query.queue);
+    }
+    if (query.type !== undefined) {
+      where.push('type = ?');
+      bindings.push(query.type);
+    }
+    if (query.cursor !== undefined) {
+      where.push('id > ?');
+      bindings.push(query.cursor);
+    }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
     const found = this.records(`SELECT record FROM ${this.t.jobs} ${clause} ORDER BY id LIMIT ?`, ...bindings, limit + 1);
     const jobs = found.slice(0, limit);
@@ -171,7 +185,12 @@ export class SqliteStore implements Store {
         const columns = [record.state, record.queue, record.type, record.priority, record.key, record.rank, record.dueAtMs, JSON.stringify(record)];
         if (expectedVersion === null) {
           try {
-            this.sql.exec(`INSERT INTO ${jobs} (version, state, queue, type, priority, key, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, record.version, ...columns, record.id);
+            this.sql.exec(
+              `INSERT INTO ${jobs} (version, state, queue, type, priority, key, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              record.version,
+              ...columns,
+              record.id,
+            );
           } catch (error) {
             if (!/UNIQUE|constraint/i.test(String(error))) throw error;
             throw new StoreConflictError(`Job ${record.id}: expected version (new), the store has it already`);
@@ -186,7 +205,9 @@ export class SqliteStore implements Store {
           );
           if (cursor.rowsWritten === 0) {
             const stored = this.rows(`SELECT version FROM ${jobs} WHERE id = ?`, record.id)[0];
-            throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion}, store has ${stored === undefined ? '(none)' : stored.version}`);
+            throw new StoreConflictError(
+              `Job ${record.id}: expected version ${expectedVersion}, store has ${stored === undefined ? '(none)' : stored.version}`,
+            );
           }
         }
         const wasWaiting = expectedState === JobState.waiting;
@@ -204,11 +225,24 @@ export class SqliteStore implements Store {
         this.sql.exec(`DELETE FROM ${steps} WHERE job_id = ?`, id);
       }
       for (const r of batch.idempotency) {
-        this.sql.exec(`INSERT OR REPLACE INTO ${idem} (key, job_id, fingerprint, expires_at) VALUES (?, ?, ?, ?)`, r.key, r.jobId, r.fingerprint, r.expiresAtMs);
+        this.sql.exec(
+          `INSERT OR REPLACE INTO ${idem} (key, job_id, fingerprint, expires_at) VALUES (?, ?, ?, ?)`,
+          r.key,
+          r.jobId,
+          r.fingerprint,
+          r.expiresAtMs,
+        );
       }
       for (const key of batch.idempotencyDeletes) this.sql.exec(`DELETE FROM ${idem} WHERE key = ?`, key);
       for (const s of batch.steps) {
-        this.sql.exec(`INSERT OR REPLACE INTO ${steps} (job_id, name, result, attempt, at) VALUES (?, ?, ?, ?, ?)`, s.jobId, s.name, JSON.stringify(s.result), s.attempt, s.atMs);
+        this.sql.exec(
+          `INSERT OR REPLACE INTO ${steps} (job_id, name, result, attempt, at) VALUES (?, ?, ?, ?, ?)`,
+          s.jobId,
+          s.name,
+          JSON.stringify(s.result),
+          s.attempt,
+          s.atMs,
+        );
       }
       for (const { name, value } of batch.meta) this.sql.exec(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`, name, JSON.stringify(value));
     });

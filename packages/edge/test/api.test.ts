@@ -1,5 +1,6 @@
 import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
+import type { ErrorBody, JobRecord, MetricsSnapshot } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 import { BatonHttpError, createClient } from '../src/client.ts';
 import { objectName, schedulerStub } from '../src/index.ts';
@@ -8,12 +9,27 @@ const ACME = 'test-token-acme-0001';
 const GLOBEX = 'test-token-globex-001';
 const BASE = 'https://baton.test';
 
+/**
+ * A JSON body of the API, read loosely: a job, a submit result (`job`,
+ * `deduplicated`), a page (`jobs`, `cursor`), metrics (`depth`) or an error.
+ * Each test knows which one it asked for.
+ */
+interface Body extends Omit<JobRecord, 'error'> {
+  readonly job: JobRecord;
+  readonly deduplicated: boolean;
+  /** Jobs (a page, a wait) or submit results (a batch). */
+  readonly jobs: ReadonlyArray<JobRecord & { readonly job: JobRecord }>;
+  readonly cursor: string | null;
+  readonly depth: MetricsSnapshot['depth'];
+  readonly error: ErrorBody;
+}
+
 async function call(method: string, path: string, init: { token?: string | null; body?: string; headers?: Record<string, string> } = {}) {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   if (init.token !== null) headers.authorization = `Bearer ${init.token ?? ACME}`;
   if (init.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
   const response = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body: init.body ?? null }));
-  return { status: response.status, body: (await response.json()) as any, headers: response.headers };
+  return { status: response.status, body: (await response.json()) as Body, headers: response.headers };
 }
 
 async function storedJobs(tenant: string, queue = 'default'): Promise<number> {
@@ -21,22 +37,33 @@ async function storedJobs(tenant: string, queue = 'default'): Promise<number> {
 }
 
 async function clearAlarm(tenant: string, queue = 'default'): Promise<void> {
-  await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(objectName(tenant, queue))) as never, (_i: unknown, state: DurableObjectState) => state.storage.deleteAlarm());
+  await runInDurableObject(env.JOBS.get(env.JOBS.idFromName(objectName(tenant, queue))) as never, (_i: unknown, state: DurableObjectState) =>
+    state.storage.deleteAlarm(),
+  );
 }
 
 describe('HTTP API (workerd)', () => {
   it('submits, gets, lists, waits, and honours an Idempotency-Key header', async () => {
-    const created = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }), headers: { 'idempotency-key': 'mail-1' } });
+    const created = await call('POST', '/v1/queues/emails/jobs', {
+      body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }),
+      headers: { 'idempotency-key': 'mail-1' },
+    });
     expect(created.status).toBe(201);
     expect(created.body.deduplicated).toBe(false);
     const id = created.body.job.id as string;
     expect(created.body.job.idempotencyKey).toBe('mail-1');
 
-    const again = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }), headers: { 'idempotency-key': 'mail-1' } });
+    const again = await call('POST', '/v1/queues/emails/jobs', {
+      body: JSON.stringify({ type: 'echo', payload: { text: 'hi' } }),
+      headers: { 'idempotency-key': 'mail-1' },
+    });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ deduplicated: true, job: { id } });
 
-    const conflict = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'other' } }), headers: { 'idempotency-key': 'mail-1' } });
+    const conflict = await call('POST', '/v1/queues/emails/jobs', {
+      body: JSON.stringify({ type: 'echo', payload: { text: 'other' } }),
+      headers: { 'idempotency-key': 'mail-1' },
+    });
     expect(conflict.status).toBe(409);
     expect(conflict.body.error.code).toBe('idempotency-conflict');
 
@@ -44,9 +71,16 @@ describe('HTTP API (workerd)', () => {
     const fetched = await call('GET', `/v1/queues/emails/jobs/${id}`);
     expect(fetched.body.result).toBe('hi');
 
-    const batch = await call('POST', '/v1/queues/emails/jobs', { body: JSON.stringify({ jobs: [{ type: 'echo', payload: { text: 'a' } }, { type: 'echo', payload: { text: 'b' }, delayMs: 60_000 }] }) });
+    const batch = await call('POST', '/v1/queues/emails/jobs', {
+      body: JSON.stringify({
+        jobs: [
+          { type: 'echo', payload: { text: 'a' } },
+          { type: 'echo', payload: { text: 'b' }, delayMs: 60_000 },
+        ],
+      }),
+    });
     expect(batch.status).toBe(201);
-    expect(batch.body.jobs.map((r: any) => r.job.state)).toEqual(['ready', 'scheduled']);
+    expect(batch.body.jobs.map((r) => r.job.state)).toEqual(['ready', 'scheduled']);
 
     const page1 = await call('GET', '/v1/queues/emails/jobs?limit=2');
     expect(page1.body.jobs).toHaveLength(2);
@@ -54,12 +88,12 @@ describe('HTTP API (workerd)', () => {
     expect(page2.body.jobs).toHaveLength(1);
     expect(page2.body.cursor).toBeNull();
     const scheduled = await call('GET', '/v1/queues/emails/jobs?state=scheduled');
-    expect(scheduled.body.jobs.map((j: any) => j.id)).toEqual([batch.body.jobs[1].job.id]);
+    expect(scheduled.body.jobs.map((j) => j.id)).toEqual([batch.body.jobs[1]!.job.id]);
 
-    const cancelled = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1].job.id}/cancel`);
+    const cancelled = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1]!.job.id}/cancel`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.state).toBe('cancelled');
-    const again2 = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1].job.id}/cancel`);
+    const again2 = await call('POST', `/v1/queues/emails/jobs/${batch.body.jobs[1]!.job.id}/cancel`);
     expect(again2.status).toBe(409);
 
     const metrics = await call('GET', '/v1/queues/emails/metrics');
@@ -90,8 +124,15 @@ describe('HTTP API (workerd)', () => {
     const one = await call('POST', '/v1/queues/default/jobs?waitMs=5000', { body: JSON.stringify({ type: 'sleep', payload: { ms: 100 } }) });
     expect(one.status).toBe(201);
     expect(one.body.job).toMatchObject({ state: 'succeeded', result: 100 });
-    const both = await call('POST', '/v1/queues/default/jobs?waitMs=5000', { body: JSON.stringify({ jobs: [{ type: 'sleep', payload: { ms: 50 } }, { type: 'sleep', payload: { ms: 300 } }] }) });
-    expect(both.body.jobs.map((r: any) => r.job.state)).toEqual(['succeeded', 'succeeded']); // all of them, not the first
+    const both = await call('POST', '/v1/queues/default/jobs?waitMs=5000', {
+      body: JSON.stringify({
+        jobs: [
+          { type: 'sleep', payload: { ms: 50 } },
+          { type: 'sleep', payload: { ms: 300 } },
+        ],
+      }),
+    });
+    expect(both.body.jobs.map((r) => r.job.state)).toEqual(['succeeded', 'succeeded']); // all of them, not the first
     const short = await call('POST', '/v1/queues/default/jobs?waitMs=20', { body: JSON.stringify({ type: 'sleep', payload: { ms: 1_000 } }) });
     expect(short.body.job.state).not.toBe('succeeded'); // the wait was up first
     expect((await call('POST', '/v1/queues/default/jobs?waitMs=soon', { body: JSON.stringify({ type: 'echo', payload: { text: 'x' } }) })).status).toBe(400);
@@ -100,14 +141,19 @@ describe('HTTP API (workerd)', () => {
 
   it('waits on many jobs in one long poll: back when the first finishes', async () => {
     const { body } = await call('POST', '/v1/queues/default/jobs', {
-      body: JSON.stringify({ jobs: [{ type: 'sleep', payload: { ms: 200 } }, { type: 'sleep', payload: { ms: 3_000 } }] }),
+      body: JSON.stringify({
+        jobs: [
+          { type: 'sleep', payload: { ms: 200 } },
+          { type: 'sleep', payload: { ms: 3_000 } },
+        ],
+      }),
     });
-    const [fast, slow] = body.jobs.map((r: any) => r.job.id as string);
+    const [fast, slow] = body.jobs.map((r) => r.job.id as string);
     const waited = await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify({ ids: [slow, fast, 'no-such-job'], waitMs: 10_000 }) });
     // An unknown id is answered at once, as null.
     expect(waited.body.jobs[2]).toBeNull();
     const again = await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify({ ids: [slow, fast], waitMs: 10_000 }) });
-    expect(again.body.jobs.map((j: any) => j.state)).toEqual(['running', 'succeeded']);
+    expect(again.body.jobs.map((j) => j.state)).toEqual(['running', 'succeeded']);
     for (const bad of [{ ids: [] }, { ids: 'x' }, { ids: [fast], waitMs: -1 }, { ids: [fast], waitMs: 30_000 }]) {
       expect((await call('POST', '/v1/queues/default/jobs/wait', { body: JSON.stringify(bad) })).status).toBe(400);
     }
@@ -128,7 +174,9 @@ describe('HTTP API (workerd)', () => {
     expect(allowed.headers.get('access-control-allow-headers')).toMatch(/idempotency-key/);
     const other = await preflight('https://evil.test');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
-    const answer = await exports.default.fetch(new Request(`${BASE}/v1/queues/default/metrics`, { headers: { origin: 'https://app.test', authorization: `Bearer ${ACME}` } }));
+    const answer = await exports.default.fetch(
+      new Request(`${BASE}/v1/queues/default/metrics`, { headers: { origin: 'https://app.test', authorization: `Bearer ${ACME}` } }),
+    );
     expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.test');
     expect(answer.headers.get('access-control-expose-headers')).toMatch(/retry-after/);
   });
@@ -138,10 +186,10 @@ describe('HTTP API (workerd)', () => {
     const id = created.body.job.id;
     await expect.poll(async () => (await call('GET', `/v1/queues/default/jobs/${id}`)).body.state).toBe('failed');
     const failed = await call('GET', '/v1/queues/default/jobs?state=failed');
-    expect(failed.body.jobs.map((j: any) => j.id)).toEqual([id]);
+    expect(failed.body.jobs.map((j) => j.id)).toEqual([id]);
     const retried = await call('POST', `/v1/queues/default/jobs/${id}/retry`);
     expect(retried.status).toBe(200);
-    expect(retried.body.history.at(-1).cause.code).toBe('manual-retry');
+    expect(retried.body.history.at(-1)!.cause.code).toBe('manual-retry');
     await expect.poll(async () => (await call('GET', `/v1/queues/default/jobs/${id}`)).body.attempt).toBe(1);
     await clearAlarm('acme');
   });
@@ -155,7 +203,20 @@ describe('HTTP API (workerd)', () => {
     ['a payload that is too large', { body: JSON.stringify({ type: 'echo', payload: { text: 'x'.repeat(5000) } }) }, 413, 'too-large', undefined],
     ['an empty batch', { body: JSON.stringify({ jobs: [] }) }, 400, 'validation', 'jobs'],
     ['a batch with one bad job', { body: JSON.stringify({ jobs: [{ type: 'echo' }, { type: 'echo', delayMs: -1 }] }) }, 400, 'validation', 'jobs[1].delayMs'],
-    ['a dependency cycle', { body: JSON.stringify({ jobs: [{ ref: 'a', type: 'echo', dependsOn: ['b'] }, { ref: 'b', type: 'echo', dependsOn: ['a'] }] }) }, 400, 'dependency-cycle', undefined],
+    [
+      'a dependency cycle',
+      {
+        body: JSON.stringify({
+          jobs: [
+            { ref: 'a', type: 'echo', dependsOn: ['b'] },
+            { ref: 'b', type: 'echo', dependsOn: ['a'] },
+          ],
+        }),
+      },
+      400,
+      'dependency-cycle',
+      undefined,
+    ],
     ['a body that is not JSON', { body: 'type=echo', headers: { 'content-type': 'text/plain' } }, 415, 'unsupported-media-type', undefined],
   ])('refuses %s with a clear 4xx and stores nothing', async (_name, init, status, code, field) => {
     const response = await call('POST', '/v1/queues/default/jobs', { token: GLOBEX, ...init });
@@ -193,7 +254,7 @@ describe('HTTP API (workerd)', () => {
     const id = mine.body.job.id;
     expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: GLOBEX })).status).toBe(200);
     expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: ACME })).status).toBe(404);
-    expect((await call('GET', '/v1/queues/default/jobs', { token: ACME })).body.jobs.map((j: any) => j.id)).not.toContain(id);
+    expect((await call('GET', '/v1/queues/default/jobs', { token: ACME })).body.jobs.map((j) => j.id)).not.toContain(id);
     expect((await call('POST', `/v1/queues/default/jobs/${id}/cancel`, { token: ACME })).status).toBe(404);
     expect((await call('POST', `/v1/queues/default/jobs/${id}/retry`, { token: ACME })).status).toBe(404);
     expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: GLOBEX })).body.state).toBe('running');
@@ -203,7 +264,9 @@ describe('HTTP API (workerd)', () => {
 
   it('streams events over SSE', async () => {
     const controller = new AbortController();
-    const response = await exports.default.fetch(new Request(`${BASE}/v1/queues/emails/events`, { headers: { authorization: `Bearer ${GLOBEX}` }, signal: controller.signal }));
+    const response = await exports.default.fetch(
+      new Request(`${BASE}/v1/queues/emails/events`, { headers: { authorization: `Bearer ${GLOBEX}` }, signal: controller.signal }),
+    );
     expect(response.headers.get('content-type')).toBe('text/event-stream');
     const reader = response.body!.getReader();
     await call('POST', '/v1/queues/emails/jobs', { token: GLOBEX, body: JSON.stringify({ type: 'echo', payload: { text: 'streamed' } }) });

@@ -25,7 +25,10 @@ describe('SchedulerObject (workerd)', () => {
     expect(done?.state).toBe('succeeded');
     expect(done?.result).toBe('hello edge');
     const rows: string[] = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) =>
-      state.storage.sql.exec('SELECT state FROM baton_jobs').toArray().map((r) => String(r.state)),
+      state.storage.sql
+        .exec('SELECT state FROM baton_jobs')
+        .toArray()
+        .map((r) => String(r.state)),
     );
     expect(rows).toEqual(['succeeded']);
     await clearAlarm(stub);

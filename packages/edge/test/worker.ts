@@ -60,10 +60,19 @@ export class TestJobs extends SchedulerObject<Env> {
   }
 
   async effects(): Promise<string[]> {
-    return this.ctx.storage.sql.exec<{ what: string }>('SELECT what FROM effects').toArray().map((r) => r.what);
+    return this.ctx.storage.sql
+      .exec<{ what: string }>('SELECT what FROM effects')
+      .toArray()
+      .map((r) => r.what);
   }
 }
 
-const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], maxBodyBytes: 4096, corsOrigins: ['https://app.test'] });
+const api = createApi<Env>({
+  objects: (env) => env.JOBS,
+  tokens: (env) => env.BATON_TOKENS,
+  queues: ['default', 'emails'],
+  maxBodyBytes: 4096,
+  corsOrigins: ['https://app.test'],
+});
 
 export default { fetch: (request, env, ctx) => api.fetch(request, env, ctx) } satisfies ExportedHandler<Env>;

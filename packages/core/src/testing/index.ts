@@ -20,5 +20,8 @@ export { AssertionError, ok, equal, deepEqual, rejects } from './assert.ts';
 
 /** Every conformance case: the store contract, then scheduler behaviour on the store. */
 export function conformance(harness: StoreHarness): ConformanceCase[] {
-  return [...storeConformance(harness).map((c) => ({ ...c, name: `store: ${c.name}` })), ...schedulerConformance(harness).map((c) => ({ ...c, name: `scheduler: ${c.name}` }))];
+  return [
+    ...storeConformance(harness).map((c) => ({ ...c, name: `store: ${c.name}` })),
+    ...schedulerConformance(harness).map((c) => ({ ...c, name: `scheduler: ${c.name}` })),
+  ];
 }

@@ -32,7 +32,14 @@ export class Rig<H extends Handlers = Handlers> {
   }
 
   private build(): Scheduler<H> {
-    return createScheduler<H>({ ...this.options, store: this.store, clock: this.clock, random: new SeededRandom(this.seed++) } as SchedulerOptions<H>);
+    // Started by the caller (`crashAndRestart`, or a test once it has set things up).
+    return createScheduler<H>({
+      ...this.options,
+      store: this.store,
+      clock: this.clock,
+      random: new SeededRandom(this.seed++),
+      autoStart: false,
+    } as SchedulerOptions<H>);
   }
 
   /** Resolves after `ms` of fake time, for handlers. */

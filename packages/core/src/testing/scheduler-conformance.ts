@@ -52,7 +52,11 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         equal(done.result, 'hello Ada', 'result');
         equal(done.attempt, 1, 'one attempt');
         deepEqual(states(done), ['ready', 'running', 'succeeded'], 'history');
-        deepEqual(done.history.map((t) => t.cause.code), ['submitted', 'claimed', 'completed'], 'causes');
+        deepEqual(
+          done.history.map((t) => t.cause.code),
+          ['submitted', 'claimed', 'completed'],
+          'causes',
+        );
         deepEqual(await rig.store.get(job.id), done, 'the store has what waitFor returned');
         deepEqual(seen, ['job.ready', 'job.running', 'job.succeeded'], 'events in order');
       },
@@ -104,8 +108,12 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         ok(lowRun >= 0, 'the lowest priority ran while high-priority work kept arriving');
         const overtakers = ran.slice(0, lowRun).filter((j) => j.type === 'high' && j.readyAtMs! > low.readyAtMs!);
         ok(overtakers.length > 0, 'later high-priority work did overtake it');
-        for (const j of overtakers) ok(j.readyAtMs! < low.readyAtMs! + windowMs, `job ready at +${j.readyAtMs! - low.readyAtMs!} ms overtook it, beyond the ${windowMs} ms window`);
-        ok(ran.slice(lowRun + 1).some((j) => j.type === 'high'), 'high-priority work continued after it');
+        for (const j of overtakers)
+          ok(j.readyAtMs! < low.readyAtMs! + windowMs, `job ready at +${j.readyAtMs! - low.readyAtMs!} ms overtook it, beyond the ${windowMs} ms window`);
+        ok(
+          ran.slice(lowRun + 1).some((j) => j.type === 'high'),
+          'high-priority work continued after it',
+        );
       },
     ),
 
@@ -161,11 +169,19 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
           { type: 'step', payload: { n: 3, key: 'b' }, key: 'b' },
           { type: 'step', payload: { n: 4, key: 'a' }, key: 'a' },
         ]);
-        deepEqual(results.map((r) => r.job.state), ['ready', 'waiting', 'ready', 'waiting'], 'followers wait');
+        deepEqual(
+          results.map((r) => r.job.state),
+          ['ready', 'waiting', 'ready', 'waiting'],
+          'followers wait',
+        );
         await rig.advance(2_000);
         for (const r of results) equal((await rig.store.get(r.job.id))?.state, JobState.succeeded, `job ${r.job.id} succeeded`);
         const keyA = log.filter((l) => l.endsWith('a1') || l.endsWith('a2') || l.endsWith('a4'));
-        deepEqual(keyA, ['start a1', 'end a1', 'start a1', 'end a1', 'start a2', 'end a2', 'start a4', 'end a4'], 'key a: one at a time, in order, the retry before the next');
+        deepEqual(
+          keyA,
+          ['start a1', 'end a1', 'start a1', 'end a1', 'start a2', 'end a2', 'start a4', 'end a4'],
+          'key a: one at a time, in order, the retry before the next',
+        );
         ok(log.indexOf('start b3') < log.indexOf('end a1'), 'another key runs in parallel');
       },
     ),
@@ -317,7 +333,7 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
 
     scenario<{ pay: Handler }, string[]>(
       'recovers a job whose worker died, after its lease, without repeating finished steps',
-      (rig) => {
+      () => {
         const effects: string[] = [];
         return {
           handlers: {
@@ -354,7 +370,10 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         deepEqual(done.result, { chargeId: 'ch_o1' }, 'with the recorded step result');
         deepEqual(effects, ['charge o1', 'receipt ch_o1'], 'each side effect exactly once');
         deepEqual(stalled, [job.id], 'a stalled event');
-        ok(done.history.some((t) => t.cause.code === 'lease-expired'), 'the recovery is in the audit trail');
+        ok(
+          done.history.some((t) => t.cause.code === 'lease-expired'),
+          'the recovery is in the audit trail',
+        );
       },
     ),
 
@@ -466,7 +485,11 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         equal(again.deduplicated, true, 'deduplicated');
         equal(again.job.id, first.job.id, 'the same job');
         deepEqual(again.job.result, { charged: 500 }, 'with its result');
-        await rejects(rig.scheduler.submit({ type: 'charge', payload: { cents: 900 }, idempotencyKey: 'order-7' }), 'idempotency-conflict', 'different payload');
+        await rejects(
+          rig.scheduler.submit({ type: 'charge', payload: { cents: 900 }, idempotencyKey: 'order-7' }),
+          'idempotency-conflict',
+          'different payload',
+        );
         const sameTime = await rig.scheduler.submitAll([
           { type: 'charge', payload: { cents: 1 }, idempotencyKey: 'order-8' },
           { type: 'charge', payload: { cents: 1 }, idempotencyKey: 'order-8' },
@@ -487,7 +510,12 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         return {
           handlers: {
             wait: (_p: null, ctx) =>
-              new Promise((_r, reject) => ctx.signal.addEventListener('abort', () => (aborted.push(ctx.job.id), reject(ctx.signal.reason)))),
+              new Promise((_r, reject) =>
+                ctx.signal.addEventListener('abort', () => {
+                  aborted.push(ctx.job.id);
+                  reject(ctx.signal.reason);
+                }),
+              ),
             next: noop,
           },
           queues: { default: { concurrency: 1 } },
@@ -536,7 +564,10 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         await rig.scheduler.retry(failed.id);
         const done = await rig.scheduler.waitFor(failed.id);
         equal(done.state, JobState.succeeded, 'succeeds on retry');
-        ok(done.history.some((t) => t.cause.code === 'manual-retry'), 'recorded');
+        ok(
+          done.history.some((t) => t.cause.code === 'manual-retry'),
+          'recorded',
+        );
         await rejects(rig.scheduler.retry(done.id), 'illegal-transition', 'only failed jobs can be retried');
       },
     ),
@@ -575,7 +606,13 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         await rejects(s.submitAll([]), 'validation', 'an empty batch');
         equal((await rig.store.list({})).jobs.length, 0, 'nothing stored');
         const counts = await rig.store.counts();
-        equal(Object.values(counts).flat().reduce((a, b) => a + b, 0), 0, 'all counts zero');
+        equal(
+          Object.values(counts)
+            .flat()
+            .reduce((a, b) => a + b, 0),
+          0,
+          'all counts zero',
+        );
       },
     ),
 
@@ -596,7 +633,12 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
       async (rig) => {
         const progress: Json[] = [];
         rig.scheduler.on('job.progress', (e) => progress.push(e.progress));
-        const jobs = await rig.scheduler.submitAll([{ type: 'work' }, { type: 'work', priority: Priority.high }, { type: 'bad' }, { type: 'work', delayMs: 60_000 }]);
+        const jobs = await rig.scheduler.submitAll([
+          { type: 'work' },
+          { type: 'work', priority: Priority.high },
+          { type: 'bad' },
+          { type: 'work', delayMs: 60_000 },
+        ]);
         await rig.advance(1_000);
         const m = await rig.scheduler.metrics();
         equal(m.depth.succeeded.total, 2, 'succeeded');
@@ -729,7 +771,10 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         const attempts = [...state.calls.values()].reduce((a, b) => a + b, 0);
         ok(attempts >= 25 && attempts <= 28, `through a 3 s outage, ${attempts} attempts for 20 jobs: one retry a second once the first attempts age out`);
         const deferred = (await rig.store.list({ state: JobState.scheduled })).jobs;
-        ok(deferred.some((j) => j.history.at(-1)!.cause.message!.includes('retry budget of api spent')), 'deferred with the reason');
+        ok(
+          deferred.some((j) => j.history.at(-1)!.cause.message!.includes('retry budget of api spent')),
+          'deferred with the reason',
+        );
         state.down = false;
         await rig.advance(30_000);
         for (const r of jobs) equal((await rig.store.get(r.job.id))!.state, JobState.succeeded, 'every job completes once retries are allowed again');
@@ -750,7 +795,9 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
       }),
       async (rig) => {
         const failing = (await rig.scheduler.submit({ type: 'slow', timeoutMs: 100, retry: { onTimeout: 'fail' } })).job;
-        const escalating = (await rig.scheduler.submit({ type: 'slow', timeoutMs: 100, priority: Priority.low, retry: { onTimeout: 'escalate', maxAttempts: 2 } })).job;
+        const escalating = (
+          await rig.scheduler.submit({ type: 'slow', timeoutMs: 100, priority: Priority.low, retry: { onTimeout: 'escalate', maxAttempts: 2 } })
+        ).job;
         const notFound = (await rig.scheduler.submit({ type: 'http', payload: { status: 404 } })).job;
         const limited = (await rig.scheduler.submit({ type: 'http', payload: { status: 429, retryAfter: '30' } })).job;
         await rig.advance(150);
@@ -759,7 +806,10 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         equal(failed.attempt, 1, 'after one attempt');
         const escalated = (await rig.store.get(escalating.id))!;
         equal(escalated.priority, Priority.normal, 'timeout policy escalate raised the priority');
-        ok(escalated.history.some((t) => t.cause.message?.includes('escalated to priority 2')), 'and said so');
+        ok(
+          escalated.history.some((t) => t.cause.message?.includes('escalated to priority 2')),
+          'and said so',
+        );
         const missing = (await rig.store.get(notFound.id))!;
         equal(missing.state, JobState.failed, 'a 404 fails at once');
         equal(missing.error?.code, 'http-404', 'with its status as the code');
@@ -800,7 +850,10 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         const done = (await rig.store.get(long.id))!;
         equal(done.state, JobState.succeeded, 'the preempted job finished');
         equal(done.attempt, 1, 'its preempted attempt was not counted');
-        ok(done.history.some((t) => t.cause.code === 'preempted'), 'the preemption is in the audit trail');
+        ok(
+          done.history.some((t) => t.cause.code === 'preempted'),
+          'the preemption is in the audit trail',
+        );
         const { job: plain } = await rig.scheduler.submit({ type: 'long', priority: Priority.low });
         await rig.advance(100);
         await rig.scheduler.submit({ type: 'urgent', priority: Priority.critical });
@@ -934,7 +987,11 @@ export function schedulerConformance(harness: StoreHarness): ConformanceCase[] {
         };
       },
       async (rig, effects) => {
-        const jobs = await rig.scheduler.submitAll(Array.from({ length: 40 }, (_, n) => (n % 3 === 0 ? { type: 'effect' as const, payload: { n }, key: 'serial' } : { type: 'effect' as const, payload: { n } })));
+        const jobs = await rig.scheduler.submitAll(
+          Array.from({ length: 40 }, (_, n) =>
+            n % 3 === 0 ? { type: 'effect' as const, payload: { n }, key: 'serial' } : { type: 'effect' as const, payload: { n } },
+          ),
+        );
         await rig.advance(250);
         await rig.crashAndRestart();
         await rig.advance(20_000);

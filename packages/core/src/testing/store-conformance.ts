@@ -20,7 +20,11 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     dependsOn: [],
     after: null,
     onDependencyFailure: 'fail',
-    retry: { maxAttempts: 3, backoff: { kind: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 'full', priorityScale: 0.5 }, onTimeout: 'retry' },
+    retry: {
+      maxAttempts: 3,
+      backoff: { kind: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 'full', priorityScale: 0.5 },
+      onTimeout: 'retry',
+    },
     timeoutMs: null,
     deadlineAtMs: null,
     runAtMs: null,
@@ -80,7 +84,11 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
 
   return [
     withStore('stores records and returns them unchanged', async (store) => {
-      const a = sampleRecord({ trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, tags: ['x', 'y'], result: { deep: [{ a: 1 }] } });
+      const a = sampleRecord({
+        trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        tags: ['x', 'y'],
+        result: { deep: [{ a: 1 }] },
+      });
       const b = sampleRecord();
       await store.commit(insert(a, b));
       deepEqual(await store.get(a.id), a, 'get returns the stored record');
@@ -93,7 +101,18 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const b = sampleRecord();
       await store.commit(insert(a));
       const fresh = sampleRecord();
-      const error = await rejects(store.commit(batch({ jobs: [{ record: fresh, expectedVersion: null, expectedState: null }, { ...bump(a, { state: JobState.running }), expectedVersion: 7 }] })), 'store-conflict', 'stale version');
+      const error = await rejects(
+        store.commit(
+          batch({
+            jobs: [
+              { record: fresh, expectedVersion: null, expectedState: null },
+              { ...bump(a, { state: JobState.running }), expectedVersion: 7 },
+            ],
+          }),
+        ),
+        'store-conflict',
+        'stale version',
+      );
       ok(error instanceof StoreConflictError || (error as { code?: string }).code === 'store-conflict', 'a StoreConflictError');
       equal(await store.get(fresh.id), undefined, 'the insert in the refused batch was not applied');
       deepEqual(await store.get(a.id), a, 'the record is unchanged');
@@ -110,12 +129,28 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const other = sampleRecord({ rank: -1000, queue: 'other' });
       const notReady = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 10 });
       await store.commit(insert(late, tieB, other, early, tieA, notReady));
-      deepEqual((await store.claimable('default', 10)).map((r) => r.id), [early.id, tieA.id, tieB.id, late.id], 'claim order');
-      deepEqual((await store.claimable('default', 2)).map((r) => r.id), [early.id, tieA.id], 'limit');
-      deepEqual((await store.claimable('other', 10)).map((r) => r.id), [other.id], 'queues are separate');
+      deepEqual(
+        (await store.claimable('default', 10)).map((r) => r.id),
+        [early.id, tieA.id, tieB.id, late.id],
+        'claim order',
+      );
+      deepEqual(
+        (await store.claimable('default', 2)).map((r) => r.id),
+        [early.id, tieA.id],
+        'limit',
+      );
+      deepEqual(
+        (await store.claimable('other', 10)).map((r) => r.id),
+        [other.id],
+        'queues are separate',
+      );
       deepEqual(await store.claimable('none', 10), [], 'unknown queue');
       await store.commit(batch({ jobs: [bump(early, { state: JobState.running, rank: null, dueAtMs: 99 })] }));
-      deepEqual((await store.claimable('default', 1)).map((r) => r.id), [tieA.id], 'a claimed job leaves the claim order');
+      deepEqual(
+        (await store.claimable('default', 1)).map((r) => r.id),
+        [tieA.id],
+        'a claimed job leaves the claim order',
+      );
     }),
 
     withStore('serves due timers earliest first', async (store) => {
@@ -124,11 +159,21 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const c = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 900 });
       await store.commit(insert(a, b, c, sampleRecord()));
       equal(await store.nextDueAtMs(), 100, 'nextDueAtMs is the earliest');
-      deepEqual((await store.due(300, 10)).map((r) => r.id), [b.id, a.id], 'due up to now, in order');
-      deepEqual((await store.due(1000, 1)).map((r) => r.id), [b.id], 'limit');
+      deepEqual(
+        (await store.due(300, 10)).map((r) => r.id),
+        [b.id, a.id],
+        'due up to now, in order',
+      );
+      deepEqual(
+        (await store.due(1000, 1)).map((r) => r.id),
+        [b.id],
+        'limit',
+      );
       await store.commit(batch({ jobs: [bump(b, { state: JobState.succeeded, dueAtMs: null })] }));
       equal(await store.nextDueAtMs(), 300, 'a cleared timer leaves the index');
-      await store.commit(batch({ jobs: [bump(a, { state: JobState.ready, dueAtMs: null, rank: 300 }), bump(c, { state: JobState.ready, dueAtMs: null, rank: 900 })] }));
+      await store.commit(
+        batch({ jobs: [bump(a, { state: JobState.ready, dueAtMs: null, rank: 300 }), bump(c, { state: JobState.ready, dueAtMs: null, rank: 900 })] }),
+      );
       equal(await store.nextDueAtMs(), null, 'no timers left');
     }),
 
@@ -139,9 +184,17 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       const w2 = sampleRecord({ state: JobState.waiting, rank: null, key: 'k', after: prev.id, dependsOn: [dep.id] });
       await store.commit(insert(dep, prev, w1, w2));
       deepEqual((await store.waitingOn(dep.id)).map((r) => r.id).sort(), [w1.id, w2.id].sort(), 'by dependsOn');
-      deepEqual((await store.waitingOn(prev.id)).map((r) => r.id), [w2.id], 'by after');
+      deepEqual(
+        (await store.waitingOn(prev.id)).map((r) => r.id),
+        [w2.id],
+        'by after',
+      );
       await store.commit(batch({ jobs: [bump(w1, { state: JobState.ready, rank: 5 })] }));
-      deepEqual((await store.waitingOn(dep.id)).map((r) => r.id), [w2.id], 'a job that left waiting is not returned');
+      deepEqual(
+        (await store.waitingOn(dep.id)).map((r) => r.id),
+        [w2.id],
+        'a job that left waiting is not returned',
+      );
     }),
 
     withStore('finds the last job of an ordering key', async (store) => {
@@ -167,7 +220,14 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
         }),
       );
       deepEqual(await store.idempotency('order-1'), { key: 'order-1', jobId: job.id, fingerprint: 'abc', expiresAtMs: 5000 }, 'idempotency record');
-      deepEqual((await store.steps(job.id)).map((s) => [s.name, s.result]).sort(), [['charge', { id: 'ch_1' }], ['email', null]], 'steps');
+      deepEqual(
+        (await store.steps(job.id)).map((s) => [s.name, s.result]).sort(),
+        [
+          ['charge', { id: 'ch_1' }],
+          ['email', null],
+        ],
+        'steps',
+      );
       deepEqual(await store.getMeta('breaker:api'), { state: 'open', until: 99 }, 'meta');
       equal(await store.getMeta('nothing'), undefined, 'unknown meta');
       await store.commit(batch({ idempotencyDeletes: ['order-1'], deletes: [job.id] }));
@@ -177,18 +237,45 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
     }),
 
     withStore('lists with filters and cursor pagination', async (store) => {
-      const records = Array.from({ length: 7 }, (_, i) => sampleRecord({ type: i % 2 === 0 ? 'even' : 'odd', queue: i < 5 ? 'default' : 'other', state: i === 3 ? JobState.failed : JobState.ready, rank: i === 3 ? null : i }));
+      const records = Array.from({ length: 7 }, (_, i) =>
+        sampleRecord({
+          type: i % 2 === 0 ? 'even' : 'odd',
+          queue: i < 5 ? 'default' : 'other',
+          state: i === 3 ? JobState.failed : JobState.ready,
+          rank: i === 3 ? null : i,
+        }),
+      );
       await store.commit(insert(...records));
       const page1 = await store.list({ limit: 3 });
-      deepEqual(page1.jobs.map((r) => r.id), records.slice(0, 3).map((r) => r.id), 'first page in id order');
+      deepEqual(
+        page1.jobs.map((r) => r.id),
+        records.slice(0, 3).map((r) => r.id),
+        'first page in id order',
+      );
       ok(page1.cursor !== null, 'a cursor for the next page');
       const page2 = await store.list({ limit: 3, cursor: page1.cursor });
       const page3 = await store.list({ limit: 3, cursor: page2.cursor! });
-      deepEqual([...page2.jobs, ...page3.jobs].map((r) => r.id), records.slice(3).map((r) => r.id), 'later pages');
+      deepEqual(
+        [...page2.jobs, ...page3.jobs].map((r) => r.id),
+        records.slice(3).map((r) => r.id),
+        'later pages',
+      );
       equal(page3.cursor, null, 'no cursor after the last page');
-      deepEqual((await store.list({ type: 'odd' })).jobs.map((r) => r.id), [records[1]!.id, records[3]!.id, records[5]!.id], 'by type');
-      deepEqual((await store.list({ state: JobState.failed })).jobs.map((r) => r.id), [records[3]!.id], 'by state');
-      deepEqual((await store.list({ queue: 'other', type: 'even' })).jobs.map((r) => r.id), [records[6]!.id], 'by queue and type');
+      deepEqual(
+        (await store.list({ type: 'odd' })).jobs.map((r) => r.id),
+        [records[1]!.id, records[3]!.id, records[5]!.id],
+        'by type',
+      );
+      deepEqual(
+        (await store.list({ state: JobState.failed })).jobs.map((r) => r.id),
+        [records[3]!.id],
+        'by state',
+      );
+      deepEqual(
+        (await store.list({ queue: 'other', type: 'even' })).jobs.map((r) => r.id),
+        [records[6]!.id],
+        'by queue and type',
+      );
     }),
 
     withStore('counts jobs by state and priority', async (store) => {
@@ -207,7 +294,9 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       run: async () => {
         const first = await harness.open();
         const a = sampleRecord({ state: JobState.running, rank: null, dueAtMs: 42 });
-        await first.commit(batch({ jobs: [{ record: a, expectedVersion: null, expectedState: null }], steps: [{ jobId: a.id, name: 's', result: 1, attempt: 1, atMs: 1 }] }));
+        await first.commit(
+          batch({ jobs: [{ record: a, expectedVersion: null, expectedState: null }], steps: [{ jobId: a.id, name: 's', result: 1, attempt: 1, atMs: 1 }] }),
+        );
         const second = await harness.reopen(first);
         if (second !== first) await harness.close?.(first);
         try {
