@@ -19,6 +19,17 @@ export default defineConfig(async () => {
             environment: 'node',
           },
         },
+        // The packed tarballs installed into fresh projects: Node, TypeScript, Vite, Wrangler.
+        {
+          test: {
+            name: 'consumers',
+            include: ['test/consumers/**/*.test.ts'],
+            globalSetup: ['test/consumers/global-setup.ts'],
+            environment: 'node',
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
+          },
+        },
         // Durable Objects, SQLite and the HTTP API, inside workerd.
         'packages/edge/vitest.config.ts',
         // IndexedDB and the browser runtime, in real headless Chromium.

@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "core,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "sizes,core,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -17,6 +17,7 @@ import { printOutbox, runOutbox } from './outbox.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
+import { runSizes, sizeGoals } from './sizes.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -43,7 +44,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'core,storm,edge,browser,outbox').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,storm,edge,browser,outbox').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -53,6 +54,26 @@ function save(scenario: string, figures: object): void {
   const file = new URL(`./results/${scenario}-${stamp}.json`, import.meta.url);
   writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), machine, ...figures }, null, 2));
   console.log(`\nwrote ${file.pathname}`);
+}
+
+if (SCENARIOS.has('sizes')) {
+  console.log(`Bundle sizes — what a user's bundler ships per use case, from the built packages (esbuild, minified, ESM)\n`);
+  const sizes = await runSizes();
+  const kb = (n: number) => `${(n / 1000).toFixed(1)} kB`;
+  console.log(
+    table(
+      ['use case', 'system', 'minified', 'gzip'],
+      sizes.map((r) => [r.useCase, r.system, kb(r.bytes), kb(r.gzipBytes)]),
+    ),
+  );
+  const goals = sizeGoals(sizes);
+  console.log(
+    `\n${table(
+      ['budget', 'measured', 'met'],
+      goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+    )}\n`,
+  );
+  save('sizes', { rows: sizes, goals });
 }
 
 if (SCENARIOS.has('core')) {

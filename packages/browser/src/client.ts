@@ -1,13 +1,5 @@
-import {
-  unwrap,
-  type JobInput,
-  type JobRecord,
-  type ListPage,
-  type ListQuery,
-  type MetricsSnapshot,
-  type SchedulerEvent,
-  type SubmitResult,
-} from '@baton/core';
+import type { JobInput, JobRecord, ListPage, ListQuery, MetricsSnapshot, SchedulerEvent, SubmitResult } from '@baton/core';
+import { unwrap } from '@baton/core/advanced';
 import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
 import type { WorkerApi } from './worker-host.ts';
 

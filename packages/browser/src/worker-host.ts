@@ -1,5 +1,4 @@
 import {
-  capture,
   createScheduler,
   type Handlers,
   type JobInput,
@@ -7,12 +6,12 @@ import {
   type ListPage,
   type ListQuery,
   type MetricsSnapshot,
-  type Result,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
   type SubmitResult,
 } from '@baton/core';
+import { capture, type Result } from '@baton/core/advanced';
 import { systemClock, systemRandom } from '@baton/core/system';
 import { expose, type Endpoint } from 'comlink';
 import { IdbStore } from './idb-store.ts';

@@ -1,3 +1,13 @@
+/**
+ * Baton's scheduler core: create a scheduler, submit jobs, read their
+ * records, events and metrics, and the `Store` contract runtimes implement.
+ * Pure: it reads no clock, timer or randomness of its own (see
+ * `@baton/core/system` for the host's). The building blocks the scheduler
+ * is made of are in `@baton/core/advanced`; test support and the store
+ * conformance suite in `@baton/core/testing`.
+ *
+ * @module @baton/core
+ */
 export { createScheduler, Scheduler, type SubmitInput, type StopOptions } from './scheduler.ts';
 export type { SubmitResult } from './admission.ts';
 export type { JobContext, DependencyResult } from './context.ts';
@@ -32,39 +42,16 @@ export {
   type QueueOptions,
   type Handler,
   type Handlers,
+  type PayloadOf,
   type Logger,
 } from './options.ts';
-export { DEFAULT_AGING_STEP_MS, rankOf, overtakeWindowMs } from './priority.ts';
+export { DEFAULT_AGING_STEP_MS } from './priority.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
-export { nextDelayMs, resolveBackoff, DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';
-export { breakerAllows, breakerRecord, breakerStarted, closedBreaker, type BreakerOptions, type BreakerState, type BreakerDecision } from './breaker.ts';
-export {
-  budgetAllows,
-  budgetRecord,
-  throttleAllows,
-  throttleRecord,
-  throttleRejectProbability,
-  takeToken,
-  fullBucket,
-  type RetryBudgetOptions,
-  type ThrottleOptions,
-  type RateLimitOptions,
-  type TokenBucketState,
-  type Admission,
-} from './budget.ts';
-export {
-  freshResource,
-  admit,
-  recordOutcome,
-  failureRate,
-  backoffStretch,
-  type ResourceOptions,
-  type ResourceState,
-  type ResourceSnapshot,
-  type ResourceDecision,
-} from './resource.ts';
-export { isLegalTransition } from './transitions.ts';
+export { DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';
+export type { BreakerOptions } from './breaker.ts';
+export type { RetryBudgetOptions, ThrottleOptions, RateLimitOptions } from './budget.ts';
+export type { ResourceOptions, ResourceSnapshot } from './resource.ts';
 export {
   EventName,
   type SchedulerEvent,
@@ -75,17 +62,16 @@ export {
   type EventOf,
   type Listener,
 } from './events.ts';
-export { Histogram, type MetricsSnapshot, type LatencySummary, type TypeOutcomes } from './metrics.ts';
-export {
-  emptyBatch,
-  type Store,
-  type StoreBatch,
-  type JobWrite,
-  type IdempotencyRecord,
-  type StepRecord,
-  type ListQuery,
-  type ListPage,
-  type StateCounts,
+export type { MetricsSnapshot, LatencySummary, TypeOutcomes } from './metrics.ts';
+export type {
+  Store,
+  StoreBatch,
+  JobWrite,
+  IdempotencyRecord,
+  StepRecord,
+  ListQuery,
+  ListPage,
+  StateCounts,
 } from './store.ts';
 export { MemoryStore } from './memory-store.ts';
 export {
@@ -103,4 +89,3 @@ export {
   isBatonError,
   type BatonErrorOptions,
 } from './errors.ts';
-export { capture, toErrorBody, fromErrorBody, unwrap, type ErrorBody, type Result } from './result.ts';

@@ -14,6 +14,8 @@
  * const scheduler = createScheduler({ handlers: { greet: async (p: { name: string }) => `hello ${p.name}` } });
  * const { job } = await scheduler.submit({ type: 'greet', payload: { name: 'Ada' } });
  * console.log((await scheduler.waitFor(job.id)).result); // hello Ada
+ *
+ * @module @baton/core/system
  */
 import { type Clock, createTimerClock } from './clock.ts';
 import { MemoryStore } from './memory-store.ts';

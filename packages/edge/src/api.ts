@@ -3,7 +3,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { parseTokens, tenantOf } from './auth.ts';
-import type { ErrorBody, Result } from '@baton/core';
+import type { ErrorBody, Result } from '@baton/core/advanced';
 import { statusOf } from './http-status.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
 
@@ -31,7 +31,8 @@ export interface ApiOptions<Env extends object> {
 /** The longest a `GET …/jobs/:id?waitMs=` waits for the job to finish. */
 export const MAX_WAIT_MS = 25_000;
 
-type Vars = { tenant: string };
+/** What the API's middleware sets on hono's context for the routes after it: the caller's tenant. */
+export type ApiVariables = { tenant: string };
 
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
@@ -76,11 +77,11 @@ function unwrap<T>(c: Context, result: Result<T>, ok: (value: T) => Response): R
  * @example
  * export default { fetch: createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default'] }).fetch };
  */
-export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ Bindings: Env; Variables: Vars }> {
+export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ Bindings: Env; Variables: ApiVariables }> {
   const queues = new Set(options.queues);
   for (const q of queues) if (!QUEUE_NAME.test(q)) throw new Error(`queue names must match ${QUEUE_NAME}, got ${JSON.stringify(q)}`);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const app = new Hono<{ Bindings: Env; Variables: Vars }>();
+  const app = new Hono<{ Bindings: Env; Variables: ApiVariables }>();
 
   app.onError((error, c) => fail(c, { code: 'internal', message: error.message }));
   app.notFound((c) => fail(c, { code: 'not-found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
@@ -118,7 +119,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     return next();
   });
 
-  const stub = (c: Context<{ Bindings: Env; Variables: Vars }>): SchedulerRpc =>
+  const stub = (c: Context<{ Bindings: Env; Variables: ApiVariables }>): SchedulerRpc =>
     schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
 
   app.post(
@@ -126,7 +127,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     bodyLimit({ maxSize: maxBodyBytes, onError: (c) => fail(c, { code: 'too-large', message: `The body is larger than ${maxBodyBytes} bytes` }) }),
     async (posted) => {
       // bodyLimit widens hono's context type; this is the same context.
-      const c = posted as unknown as Context<{ Bindings: Env; Variables: Vars }>;
+      const c = posted as unknown as Context<{ Bindings: Env; Variables: ApiVariables }>;
       if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
         return fail(c, { code: 'unsupported-media-type', message: 'Send the body as `content-type: application/json`' });
       }

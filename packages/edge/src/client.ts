@@ -1,5 +1,11 @@
+/**
+ * A typed client for Baton's HTTP API: needs only `fetch`, so it runs in
+ * browsers, Node and Workers alike.
+ *
+ * @module @baton/edge/client
+ */
 import type { JobInput, JobRecord, ListPage, ListQuery, MetricsSnapshot, SubmitResult } from '@baton/core';
-import type { ErrorBody } from '@baton/core';
+import type { ErrorBody } from '@baton/core/advanced';
 
 /** An error answer of the API: its HTTP status and Baton's error code. */
 export class BatonHttpError extends Error {

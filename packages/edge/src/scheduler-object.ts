@@ -1,6 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
-  capture,
   createScheduler,
   EventName,
   isTerminal,
@@ -11,12 +10,12 @@ import {
   type ListPage,
   type ListQuery,
   type MetricsSnapshot,
-  type Result,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
   type SubmitResult,
 } from '@baton/core';
+import { capture, type Result } from '@baton/core/advanced';
 import { systemRandom } from '@baton/core/system';
 import { AlarmClock } from './alarm-clock.ts';
 

@@ -1,6 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { runInDurableObject } from 'cloudflare:test';
-import type { ErrorBody, JobRecord, MetricsSnapshot } from '@baton/core';
+import type { JobRecord, MetricsSnapshot } from '@baton/core';
+import type { ErrorBody } from '@baton/core/advanced';
 import { describe, expect, it } from 'vitest';
 import { BatonHttpError, createClient } from '../src/client.ts';
 import { objectName, schedulerStub } from '../src/index.ts';

@@ -5,6 +5,8 @@
  * @example
  * import { conformance, register } from '@baton/core/testing';
  * describe('my store', () => register(conformance({ open, reopen }), it));
+ *
+ * @module @baton/core/testing
  */
 import type { ConformanceCase, StoreHarness } from './harness.ts';
 import { schedulerConformance } from './scheduler-conformance.ts';
