@@ -6,6 +6,6 @@ import { idbHarness } from './idb-harness.ts';
 // IndexedDB in Node (fake-indexeddb): the same suite runs in real Chromium in test/browser/.
 for (const exclusive of [false, true]) {
   describe(`IdbStore conformance (fake-indexeddb${exclusive ? ', exclusive writer' : ''})`, () => {
-    register(conformance(idbHarness(`conformance-${exclusive}`, exclusive)), it);
+    register(conformance(idbHarness(`conformance-${exclusive}`, exclusive)), { describe, it });
   });
 }

@@ -8,6 +8,6 @@ describe('MemoryStore conformance', () => {
       open: async () => new MemoryStore(),
       reopen: async (store) => store,
     }),
-    it,
+    { describe, it },
   );
 });

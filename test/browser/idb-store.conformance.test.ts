@@ -5,6 +5,6 @@ import { idbHarness } from '../idb-harness.ts';
 // Real IndexedDB, in headless Chromium.
 for (const exclusive of [false, true]) {
   describe(`IdbStore conformance (Chromium${exclusive ? ', exclusive writer' : ''})`, () => {
-    register(conformance(idbHarness(`conformance-${Date.now().toString(36)}-${exclusive}`, exclusive)), it);
+    register(conformance(idbHarness(`conformance-${Date.now().toString(36)}-${exclusive}`, exclusive)), { describe, it });
   });
 }

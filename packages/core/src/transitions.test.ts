@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isBatonError } from './errors.ts';
 import { JobState } from './job.ts';
 import { transition } from './records.ts';
-import { sampleRecord } from './testing/store-conformance.ts';
+import { sampleRecord } from './testing/index.ts';
 import { assertTransition, isLegalTransition } from './transitions.ts';
 
 describe('the transition table', () => {

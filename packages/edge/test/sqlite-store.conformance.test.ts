@@ -27,13 +27,17 @@ const harness: StoreHarness = {
 };
 
 describe('SqliteStore conformance (workerd)', () => {
-  for (const c of conformance(harness)) {
-    it(c.name, async () => {
-      const stub = env.CONFORMANCE.get(env.CONFORMANCE.idFromName(c.name));
-      await runInDurableObject(stub, async (_instance, state) => {
-        storage = state.storage;
-        await c.run();
-      });
+  for (const group of conformance(harness)) {
+    describe(group.name, () => {
+      for (const c of group.cases) {
+        it(c.name, async () => {
+          const stub = env.CONFORMANCE.get(env.CONFORMANCE.idFromName(`${group.name}: ${c.name}`));
+          await runInDurableObject(stub, async (_instance, state) => {
+            storage = state.storage;
+            await c.run();
+          });
+        });
+      }
     });
   }
 });

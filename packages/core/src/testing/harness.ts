@@ -18,7 +18,21 @@ export interface ConformanceCase {
   readonly run: () => Promise<void>;
 }
 
-/** Registers cases with a test runner: `register(cases, it)`. */
-export function register(cases: readonly ConformanceCase[], it: (name: string, fn: () => Promise<void>) => void): void {
-  for (const c of cases) it(c.name, c.run);
+/** Conformance cases about one concept, such as leases or dependencies. */
+export interface ConformanceGroup {
+  readonly name: string;
+  readonly cases: readonly ConformanceCase[];
+}
+
+/** Registers groups with a test runner, one `describe` per group: `register(groups, { describe, it })`. */
+export function register(
+  groups: readonly ConformanceGroup[],
+  runner: { describe: (name: string, fn: () => void) => void; it: (name: string, fn: () => Promise<void>) => void },
+): void {
+  const { describe, it } = runner;
+  for (const group of groups) {
+    describe(group.name, () => {
+      for (const c of group.cases) it(c.name, c.run);
+    });
+  }
 }

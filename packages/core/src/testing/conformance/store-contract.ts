@@ -1,57 +1,9 @@
-import { StoreConflictError } from '../errors.ts';
-import { JobState, type JobRecord } from '../job.ts';
-import { emptyBatch, type Store, type StoreBatch } from '../store.ts';
-import { deepEqual, equal, ok, rejects } from './assert.ts';
-import type { ConformanceCase, StoreHarness } from './harness.ts';
-
-let serial = 0;
-
-/** A valid record with overrides, for contract tests that bypass the scheduler. */
-export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
-  serial++;
-  return {
-    id: `01JOB${String(serial).padStart(8, '0')}`,
-    type: 'noop',
-    queue: 'default',
-    payload: { n: serial, nested: { list: [1, 'two', null, true] } },
-    priority: 2,
-    key: null,
-    idempotencyKey: null,
-    dependsOn: [],
-    after: null,
-    onDependencyFailure: 'fail',
-    retry: {
-      maxAttempts: 3,
-      backoff: { kind: 'exponential', delayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 'full', priorityScale: 0.5 },
-      onTimeout: 'retry',
-    },
-    timeoutMs: null,
-    deadlineAtMs: null,
-    runAtMs: null,
-    leaseMs: 30_000,
-    resource: null,
-    trace: null,
-    tags: [],
-    preemptible: false,
-    network: false,
-    state: JobState.ready,
-    version: 1,
-    attempt: 0,
-    createdAtMs: 1000,
-    updatedAtMs: 1000,
-    readyAtMs: 1000,
-    rank: 1000,
-    dueAtMs: null,
-    startedAtMs: null,
-    finishedAtMs: null,
-    result: null,
-    error: null,
-    retryDelayMs: null,
-    progress: null,
-    history: [{ from: null, to: JobState.ready, atMs: 1000, attempt: 0, cause: { code: 'submitted' } }],
-    ...overrides,
-  };
-}
+import { StoreConflictError } from '../../errors.ts';
+import { JobState, type JobRecord } from '../../job.ts';
+import { emptyBatch, type Store, type StoreBatch } from '../../store.ts';
+import { deepEqual, equal, ok, rejects } from '../assert.ts';
+import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
+import { sampleRecord } from './sample-record.ts';
 
 function batch(parts: Partial<StoreBatch>): StoreBatch {
   return { ...emptyBatch(), ...parts };
@@ -69,7 +21,7 @@ function bump(record: JobRecord, patch: Partial<JobRecord>): { record: JobRecord
  * The `Store` contract, checked directly: atomic batches, version checks,
  * and every index the scheduler relies on.
  */
-export function storeConformance(harness: StoreHarness): ConformanceCase[] {
+export function storeContract(harness: StoreHarness): ConformanceGroup {
   const withStore = (name: string, fn: (store: Store) => Promise<void>): ConformanceCase => ({
     name,
     run: async () => {
@@ -82,7 +34,7 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
     },
   });
 
-  return [
+  const cases: ConformanceCase[] = [
     withStore('stores records and returns them unchanged', async (store) => {
       const a = sampleRecord({
         trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
@@ -309,4 +261,5 @@ export function storeConformance(harness: StoreHarness): ConformanceCase[] {
       },
     },
   ];
+  return { name: 'store contract', cases };
 }

@@ -1,0 +1,89 @@
+import type { Congestion } from './congestion.ts';
+import type { Connectivity } from './connectivity.ts';
+import type { Dependents } from './dependents.ts';
+import type { ResourceHealth } from './health.ts';
+import { type Cause, FailureKind, JobState } from './job.ts';
+import { type Beats, type Leases, type Outcome, progressEvent } from './leases.ts';
+import type { MetricsRecorder } from './metrics.ts';
+import type { ResolvedOptions } from './options.ts';
+import { decideFailure } from './outcome.ts';
+import type { Random } from './random.ts';
+import { transition, update } from './records.ts';
+import type { TickContext } from './tick-context.ts';
+
+const COMPLETED: Cause = { code: 'completed' };
+
+export interface SettleParts {
+  readonly options: ResolvedOptions;
+  readonly leases: Leases;
+  readonly connectivity: Connectivity;
+  readonly health: ResourceHealth;
+  readonly congestion: Congestion;
+  readonly dependents: Dependents;
+  readonly metrics: MetricsRecorder;
+  readonly random: Random;
+}
+
+/**
+ * Applies handler outcomes in a tick: a success finishes the job and
+ * releases its waiters; a network error parks it; any other failure goes
+ * to the resource's health and then to `decideFailure` (retry, or fail
+ * into the dead-letter set). An attempt that no longer holds its job
+ * (cancelled, preempted, lease lost) settles nothing.
+ */
+export class Settler {
+  private readonly p: SettleParts;
+
+  constructor(parts: SettleParts) {
+    this.p = parts;
+  }
+
+  async settle(ctx: TickContext, outcome: Outcome, beats: Beats): Promise<void> {
+    const { leases, connectivity, health, congestion, dependents, metrics, options } = this.p;
+    const attempt = outcome.attempt;
+    if (!leases.holds(attempt)) return;
+    leases.drop(attempt);
+    const now = ctx.now;
+    let base = ctx.current(attempt.record);
+    // Progress reported just before the end is kept: it lands with the outcome.
+    const beat = beats.get(base.id);
+    if (beat?.progress !== undefined) {
+      beats.delete(base.id);
+      const before = base;
+      base = update(base, now, { progress: beat.progress });
+      ctx.tick.put(base, before);
+      ctx.fx.events.push(progressEvent(base, now, beat.progress));
+    }
+    metrics.run.record(now - attempt.startedAtMs);
+
+    // Any answer means the network works; only network errors in a row mean it does not.
+    if (base.network && (outcome.ok || outcome.failure.kind !== FailureKind.offline)) connectivity.answered();
+    if (outcome.ok) {
+      if (base.resource !== null) await health.record(ctx.tick, base.resource, now, true, attempt.probe);
+      const { job, waiters } = await dependents.finish(ctx, base, JobState.succeeded, COMPLETED, { result: outcome.result, error: null });
+      if (!options.keepSucceeded && job.idempotencyKey === null && waiters === 0) ctx.tick.delete(job.id);
+      return;
+    }
+    const fault = outcome.failure;
+    if (fault.kind === FailureKind.offline) {
+      // Not the server's fault and not the job's: give the attempt back.
+      connectivity.networkError(now);
+      connectivity.park(ctx, base, base.attempt - 1, `network error: ${fault.message}`);
+      return;
+    }
+    if (base.resource !== null) await health.record(ctx.tick, base.resource, now, fault.kind === FailureKind.permanent, attempt.probe);
+    const stretch = (base.resource === null ? 1 : await health.stretch(ctx.tick, base.resource, now)) * congestion.retryStretch(base.priority);
+    const decision = decideFailure({
+      job: base,
+      failure: fault,
+      deadline: outcome.deadline,
+      nowMs: now,
+      stretch,
+      retryPolicy: options.retryPolicy,
+      random: this.p.random,
+      agingStepMs: congestion.stepMs,
+    });
+    if (decision.kind === 'fail') await dependents.fail(ctx, base, decision.cause, fault);
+    else if (decision.kind === 'retry') ctx.put(transition(base, decision.to, now, decision.cause, decision.patch), base, decision.cause);
+  }
+}
