@@ -5,7 +5,7 @@
  * `counter`), so the whole measured stretch runs at the stated backlog.
  * Peers: fastq (FIFO, the cost floor) and p-queue (priorities), same process.
  */
-import { createScheduler, MemoryStore } from '@baton/core';
+import { createScheduler, MemoryStore, type Priority } from '@baton/core';
 import { systemClock, systemRandom } from '@baton/core/system';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
@@ -18,7 +18,7 @@ export interface Config {
 
 export type System = (config: Config) => Promise<number>;
 
-const priorities = (n: number): number => (n * 7919) % 5; // a fixed mix over 5 levels
+const priorities = (n: number): Priority => ((n * 7919) % 5) as Priority; // a fixed mix over 5 levels
 
 /** Returns elapsed ms for `config.jobs` completions through Baton's scheduler on the memory store. */
 export const baton: System = async ({ jobs, backlog, concurrency }) => {

@@ -9,10 +9,16 @@ const AMBIENT =
 
 /** The one module allowed to read the host (`@baton/core/system`): nothing else in core may import it. */
 const SYSTEM = 'system.ts';
+/** Test support's one turn of the event loop (no time, no randomness); used by the rig only. */
+const HOST_YIELD = 'testing/host-yield.ts';
 
 function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
+    e.isDirectory()
+      ? sources(join(dir, e.name))
+      : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.test-d.ts')
+        ? [join(dir, e.name)]
+        : [],
   );
 }
 
@@ -20,7 +26,7 @@ describe('packages/core', () => {
   it('uses no ambient time, randomness or I/O', () => {
     const offenders: string[] = [];
     for (const file of sources(CORE)) {
-      if (file === join(CORE, SYSTEM)) continue;
+      if (file === join(CORE, SYSTEM) || file === join(CORE, HOST_YIELD)) continue;
       readFileSync(file, 'utf8')
         .split('\n')
         .forEach((line, i) => {

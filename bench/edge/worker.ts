@@ -68,8 +68,8 @@ export default {
       const stub = schedulerStub(env.BATON, name);
       const submitted = await stub.submit(Array.from({ length: n }, (_, i) => ({ type: 'noop', delayMs: 100 + Math.round((i * 900) / n) })));
       if (!submitted.ok) return Response.json(submitted.error, { status: 500 });
-      const done = await Promise.all(submitted.value.map((r) => stub.wait(r.job.id)));
-      return Response.json({ latenessMs: done.map((j) => j!.startedAtMs! - j!.runAtMs!) });
+      const done = await Promise.all(submitted.value.map((r) => stub.waitFor(r.job.id)));
+      return Response.json({ latenessMs: done.map((j) => (j.ok ? j.value.startedAtMs! - j.value.runAtMs! : Number.NaN)) });
     }
     return api.fetch(request, env, ctx);
   },

@@ -43,11 +43,11 @@ describe('storage (Chromium, quota set through CDP)', () => {
         await baton.submitAll([1, 2, 3].map((n) => ({ type: 'resize', payload: { width: n, height: n, big } })));
         return 'stored';
       } catch (e) {
-        return e.code + ': ' + e.message;
+        return e.code + (e.retryable ? ' (retryable)' : '') + ': ' + e.message;
       }
     }`;
     const refused = await inTab<string>(tab, submitBig);
-    expect(refused).toMatch(/^storage-full: .*quota/i);
+    expect(refused).toMatch(/^storage-full \(retryable\): .*quota/i); // retryable survives the thread boundary
     const ids = await inTab<string[]>(tab, 'async () => (await baton.list({})).jobs.map((j) => j.id)');
     expect(ids).toEqual([small]); // nothing of the batch
     await closeTab(tab);

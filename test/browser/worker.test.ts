@@ -1,5 +1,5 @@
 import { connect } from '@baton/browser';
-import { isBatonError, type SchedulerEvent } from '@baton/core';
+import { isBatonError, type SchedulerEvent, UnknownJobError, ValidationError } from '@baton/core';
 import { describe, expect, it } from 'vitest';
 
 function startWorker(db: string): Worker {
@@ -31,12 +31,15 @@ describe('a scheduler in a Worker, driven from the page through Comlink (Chromiu
     const baton = connect(worker);
     const error = await baton.submit({ type: 'teleport' }).catch((e: unknown) => e);
     expect(isBatonError(error, 'validation')).toBe(true);
+    expect(error).toBeInstanceOf(ValidationError); // rebuilt as its class on the page's side
+    expect((error as ValidationError).retryable).toBe(false);
     expect((error as { field: string }).field).toBe('job.type');
     const failed = await baton.waitFor((await baton.submit({ type: 'reject' })).job.id);
     expect(failed.state).toBe('failed');
     expect(failed.error?.message).toBe('not an image');
     const missing = await baton.cancel('nope').catch((e: unknown) => e);
     expect(isBatonError(missing, 'unknown-job')).toBe(true);
+    expect(missing).toBeInstanceOf(UnknownJobError);
     expect((await baton.list({})).jobs).toHaveLength(1);
     baton.close();
     worker.terminate();

@@ -1,19 +1,13 @@
-import type { JobInput, JobRecord, ListPage, ListQuery, MetricsSnapshot, SchedulerEvent, SubmitResult } from '@baton/core';
-import { unwrap } from '@baton/core/advanced';
-import { proxy, releaseProxy, wrap, type Remote } from 'comlink';
+import type { Handlers, SchedulerApi, SchedulerEvent } from '@baton/core';
+import { useEndpoint } from '@baton/core/advanced';
+import { proxy, releaseProxy, type Remote, wrap } from 'comlink';
 import type { WorkerApi } from './worker-host.ts';
 
-/** The page's handle on a scheduler running in a Worker. */
-export interface BatonClient {
-  submit(job: JobInput<string, unknown>): Promise<SubmitResult>;
-  submitAll(jobs: ReadonlyArray<JobInput<string, unknown>>): Promise<SubmitResult[]>;
-  get(id: string): Promise<JobRecord | undefined>;
-  list(query?: ListQuery): Promise<ListPage>;
-  cancel(id: string): Promise<JobRecord>;
-  retry(id: string): Promise<JobRecord>;
-  /** Resolves when the job has finished. */
-  waitFor(id: string): Promise<JobRecord>;
-  metrics(): Promise<MetricsSnapshot>;
+/**
+ * The page's handle on a scheduler running in a Worker: the scheduler's
+ * API, typed by the worker's handler map, plus what a page needs besides.
+ */
+export interface BatonClient<H extends Handlers = Handlers> extends SchedulerApi<H> {
   /** Whether this worker runs the scheduler or forwards to the tab that does. */
   role(): Promise<'leader' | 'follower'>;
   /** Every scheduler event, as it happens. Returns the unsubscribe function. */
@@ -43,14 +37,18 @@ export interface ConnectOptions {
 
 /**
  * Connects a page to the scheduler a Worker hosts with `hostScheduler`.
- * Errors are rethrown as Baton errors with their `code` (and `field`); a
- * full quota rejects a submit with `storage-full` and stores none of it.
+ * Give it the worker's handler map as a type, and payloads and results are
+ * typed as in the worker. Errors are rethrown as Baton errors with their
+ * `code` (and `field`); a full quota rejects a submit with `storage-full`
+ * and stores none of it.
  *
  * @example
- * const baton = connect(new Worker(new URL('./jobs.worker.ts', import.meta.url), { type: 'module' }));
+ * // jobs.worker.ts: export const handlers = { thumbnail: async (p: { url: string }) => makeThumbnail(p.url) };
+ * const baton = connect<typeof handlers>(new Worker(new URL('./jobs.worker.ts', import.meta.url), { type: 'module' }));
  * const { job } = await baton.submit({ type: 'thumbnail', payload: { url } });
+ * const done = await baton.waitFor(job); // done.result: what makeThumbnail returns
  */
-export function connect(worker: Worker | MessagePort, options: ConnectOptions = {}): BatonClient {
+export function connect<H extends Handlers = Handlers>(worker: Worker | MessagePort, options: ConnectOptions = {}): BatonClient<H> {
   if (options.persist ?? true) void navigator.storage?.persist?.().catch(() => false);
   // One long-lived proxy: a transient one can be collected mid-call and hang it (comlink#692).
   const remote: Remote<WorkerApi> = wrap<WorkerApi>(worker);
@@ -60,14 +58,7 @@ export function connect(worker: Worker | MessagePort, options: ConnectOptions = 
   globalThis.addEventListener?.('online', online);
   globalThis.addEventListener?.('offline', offline);
   return {
-    submit: async (job) => unwrap(await remote.submit([job]))[0]!,
-    submitAll: async (jobs) => unwrap(await remote.submit(jobs)),
-    get: async (id) => (await remote.get(id)) ?? undefined,
-    list: (query = {}) => remote.list(query),
-    cancel: async (id) => unwrap(await remote.cancel(id)),
-    retry: async (id) => unwrap(await remote.retry(id)),
-    waitFor: async (id) => unwrap(await remote.waitFor(id)),
-    metrics: () => remote.metrics(),
+    ...useEndpoint<H>(remote as unknown as WorkerApi),
     role: () => remote.role(),
     subscribe: async (listener) => {
       const callback = proxy(listener);

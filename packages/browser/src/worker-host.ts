@@ -1,17 +1,5 @@
-import {
-  createScheduler,
-  type Handlers,
-  type JobInput,
-  type JobRecord,
-  type ListPage,
-  type ListQuery,
-  type MetricsSnapshot,
-  type Scheduler,
-  type SchedulerEvent,
-  type SchedulerOptions,
-  type SubmitResult,
-} from '@baton/core';
-import { capture, type Result } from '@baton/core/advanced';
+import { createScheduler, type Handlers, type Scheduler, type SchedulerEvent, type SchedulerOptions } from '@baton/core';
+import { type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
 import { systemClock, systemRandom } from '@baton/core/system';
 import { expose, type Endpoint } from 'comlink';
 import { IdbStore } from './idb-store.ts';
@@ -21,15 +9,12 @@ export type WorkerSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H
   readonly database?: string;
 };
 
-/** What a page can ask of the scheduler in its worker. Errors come back as data (Comlink keeps only messages). */
-export interface WorkerApi {
-  submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
-  get(id: string): Promise<JobRecord | null>;
-  list(query: ListQuery): Promise<ListPage>;
-  cancel(id: string): Promise<Result<JobRecord>>;
-  retry(id: string): Promise<Result<JobRecord>>;
-  waitFor(id: string): Promise<Result<JobRecord>>;
-  metrics(): Promise<MetricsSnapshot>;
+/**
+ * What a page can ask of the scheduler in its worker: the scheduler's
+ * endpoint (errors come back as data: Comlink keeps only messages), plus
+ * what only a worker host has.
+ */
+export interface WorkerApi extends SchedulerEndpoint {
   /** The page's view of the network (its `online`/`offline` events), for the leader's scheduler. */
   setOnline(online: boolean): Promise<void>;
   /** Whether this worker runs the scheduler (holds the lock) or forwards to the one that does. */
@@ -39,7 +24,7 @@ export interface WorkerApi {
   unsubscribe(id: number): Promise<void>;
 }
 
-type Method = 'submit' | 'get' | 'list' | 'cancel' | 'retry' | 'waitFor' | 'metrics' | 'setOnline';
+type Method = keyof SchedulerEndpoint | 'setOnline';
 type Message =
   | { readonly kind: 'request'; readonly id: string; readonly method: Method; readonly arg: unknown }
   | { readonly kind: 'response'; readonly id: string; readonly value: unknown }
@@ -71,27 +56,10 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     for (const listener of listeners.values()) listener(event);
   };
 
+  let served: SchedulerEndpoint | null = null;
   const local = async (method: Method, arg: unknown): Promise<unknown> => {
-    const s = scheduler!;
-    switch (method) {
-      case 'submit':
-        return capture(() => s.submitAll(arg as never));
-      case 'get':
-        return (await s.get(arg as string)) ?? null;
-      case 'list':
-        return s.list(arg as ListQuery);
-      case 'cancel':
-        return capture(() => s.cancel(arg as string));
-      case 'retry':
-        return capture(() => s.retry(arg as string));
-      case 'waitFor':
-        return capture(() => s.waitFor(arg as string));
-      case 'metrics':
-        return s.metrics();
-      case 'setOnline':
-        s.setOnline(arg as boolean);
-        return undefined;
-    }
+    if (method === 'setOnline') return scheduler!.setOnline(arg as boolean);
+    return (served![method] as (arg: unknown) => Promise<unknown>)(arg);
   };
 
   const call = (method: Method, arg: unknown): Promise<unknown> => {
@@ -144,6 +112,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     globalThis.addEventListener('offline', () => s.setOnline(false));
     s.start();
     scheduler = s;
+    served = serveScheduler(s);
     channel.postMessage({ kind: 'leader' } satisfies Message);
     // Calls this worker forwarded to a leader that went away are answered here now.
     for (const [id, request] of pending) {
@@ -154,13 +123,13 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
   });
 
   const api: WorkerApi = {
-    submit: (inputs) => call('submit', inputs) as Promise<Result<SubmitResult[]>>,
-    get: (id) => call('get', id) as Promise<JobRecord | null>,
-    list: (query) => call('list', query) as Promise<ListPage>,
-    cancel: (id) => call('cancel', id) as Promise<Result<JobRecord>>,
-    retry: (id) => call('retry', id) as Promise<Result<JobRecord>>,
-    waitFor: (id) => call('waitFor', id) as Promise<Result<JobRecord>>,
-    metrics: () => call('metrics', undefined) as Promise<MetricsSnapshot>,
+    submit: (inputs) => call('submit', inputs) as ReturnType<WorkerApi['submit']>,
+    get: (id) => call('get', id) as ReturnType<WorkerApi['get']>,
+    list: (query) => call('list', query) as ReturnType<WorkerApi['list']>,
+    cancel: (id) => call('cancel', id) as ReturnType<WorkerApi['cancel']>,
+    retry: (id) => call('retry', id) as ReturnType<WorkerApi['retry']>,
+    waitFor: (id) => call('waitFor', id) as ReturnType<WorkerApi['waitFor']>,
+    metrics: () => call('metrics', undefined) as ReturnType<WorkerApi['metrics']>,
     setOnline: async (online) => void (await call('setOnline', online)),
     role: async () => (scheduler === null ? 'follower' : 'leader'),
     subscribe: async (listener) => {

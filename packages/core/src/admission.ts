@@ -1,3 +1,5 @@
+import type { SubmitResult } from './api.ts';
+import { CauseCode } from './causes.ts';
 import { IdempotencyConflictError, ValidationError } from './errors.ts';
 import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
@@ -8,12 +10,6 @@ import { resolveInput, type Handlers, type ResolvedInput, type ResolvedOptions }
 import { draft, evaluateBlockers, release, terminalPatch, transition } from './records.ts';
 import type { IdempotencyRecord } from './store.ts';
 import type { Tick } from './tick.ts';
-
-export interface SubmitResult {
-  readonly job: JobRecord;
-  /** True when an earlier job with the same idempotency key was returned instead. */
-  readonly deduplicated: boolean;
-}
 
 /**
  * Admission: a submit is checked and shaped when it is made (`prepareUnit`,
@@ -33,7 +29,7 @@ export interface SubmitUnit {
 const SINGLE: readonly number[] = [0];
 const NO_IDS: readonly string[] = [];
 const CLEAR = { kind: 'clear' } as const;
-const SUBMITTED: Cause = { code: 'submitted' };
+const SUBMITTED: Cause = { code: CauseCode.submitted };
 
 export function prepareUnit(
   inputs: ReadonlyArray<JobInput<string, unknown>>,

@@ -1,8 +1,10 @@
 import { Attempt, type AttemptHost } from './attempt.ts';
+import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
 import type { Connectivity } from './connectivity.ts';
 import type { DependencyResult } from './context.ts';
 import type { Dependents } from './dependents.ts';
+import { PreemptedError } from './errors.ts';
 import { failure } from './failure.ts';
 import type { ResourceHealth } from './health.ts';
 import { type Cause, FailureKind, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
@@ -14,7 +16,7 @@ import { readyPatch, transition } from './records.ts';
 import type { TickContext } from './tick-context.ts';
 
 const NO_DEPENDENCIES: readonly DependencyResult[] = [];
-const CLAIMED: Cause = { code: 'claimed' };
+const CLAIMED: Cause = { code: CauseCode.claimed };
 
 /** What claiming needs from the rest of the scheduler. */
 export interface ClaimParts {
@@ -69,7 +71,7 @@ export class Claimer {
       return false;
     }
     if (base.network && !connectivity.isOnline(now)) {
-      connectivity.park(ctx, base, base.attempt, 'offline');
+      connectivity.park(ctx, base, base.attempt, CauseCode.offline);
       return false;
     }
     let probe = false;
@@ -79,7 +81,7 @@ export class Claimer {
         // Deferred, not failed: no attempt is spent. Wake-ups are spread over as long again as the
         // wait (at least 100 ms), so the deferred do not come back as one herd.
         const spread = Math.round(random.next() * Math.max(100, decision.retryAtMs - now));
-        const cause: Cause = { code: 'deferred', message: `deferred: ${decision.reason}` };
+        const cause: Cause = { code: CauseCode.deferred, message: `deferred: ${decision.reason}` };
         ctx.put(transition(base, JobState.scheduled, now, cause, { rank: null, runAtMs: decision.retryAtMs + spread }), base, cause);
         return false;
       }
@@ -92,6 +94,7 @@ export class Claimer {
     const attempt = new Attempt(host, next, now, dependencies);
     attempt.probe = probe;
     leases.add(attempt);
+    connectivity.started(next.id);
     ctx.fx.claimed.push(attempt);
     return true;
   }
@@ -112,8 +115,8 @@ export class Claimer {
     }
     if (victim === undefined) return false;
     const base = ctx.current(victim.record);
-    this.p.leases.abandon(victim, Object.assign(new Error(`preempted by critical job ${waiting.id}`), { name: 'AbortError', code: 'preempted' }));
-    const cause: Cause = { code: 'preempted', message: `preempted by critical job ${waiting.id}; the attempt is not counted` };
+    this.p.leases.abandon(victim, new PreemptedError(`preempted by critical job ${waiting.id}`));
+    const cause: Cause = { code: CauseCode.preempted, message: `preempted by critical job ${waiting.id}; the attempt is not counted` };
     ctx.put(
       transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, this.p.congestion.stepMs), attempt: base.attempt - 1 }),
       base,
@@ -127,7 +130,13 @@ function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: r
   return ids.map((id, i) => {
     const r = records[i];
     return r === undefined
-      ? { id, type: '', state: JobState.failed, result: null, error: failure(FailureKind.permanent, 'dependency-missing', `dependency ${id} no longer exists`) }
+      ? {
+          id,
+          type: '',
+          state: JobState.failed,
+          result: null,
+          error: failure(FailureKind.permanent, CauseCode.dependencyMissing, `dependency ${id} no longer exists`),
+        }
       : { id, type: r.type, state: r.state, result: r.result, error: r.error };
   });
 }

@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import { type Cause, type JobRecord, PRIORITY_LEVELS } from './job.ts';
 import type { ResolvedOptions } from './options.ts';
 import type { Store } from './store.ts';
@@ -53,8 +54,8 @@ export class Congestion {
   /** Why a job that never started failed at its deadline: shed, when background work meets congestion. */
   missedDeadline(job: JobRecord): Cause {
     return this.level > 0 && job.priority === 0
-      ? { code: 'shed', message: `shed under congestion (${this.readyDepth} ready): deadline ${job.deadlineAtMs} passed before the job could start` }
-      : { code: 'deadline-exceeded', message: `deadline ${job.deadlineAtMs} passed before the job could start` };
+      ? { code: CauseCode.shed, message: `shed under congestion (${this.readyDepth} ready): deadline ${job.deadlineAtMs} passed before the job could start` }
+      : { code: CauseCode.deadlineExceeded, message: `deadline ${job.deadlineAtMs} passed before the job could start` };
   }
 
   /** How much longer a retry of this priority waits now: up to 4× for background work at full congestion. */

@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import { type Cause, JobState, type JobRecord } from './job.ts';
 import { readyPatch, transition } from './records.ts';
 import type { TickContext } from './tick-context.ts';
@@ -5,7 +6,7 @@ import type { TickContext } from './tick-context.ts';
 /** Network errors in a row (no network job getting through between them) that mean the network is down. */
 export const OFFLINE_AFTER_ERRORS = 2;
 
-const ONLINE: Cause = { code: 'online', message: 'back online' };
+const ONLINE: Cause = { code: CauseCode.online, message: 'back online' };
 
 /**
  * Whether jobs that need the network (`network: true`) may start. Offline
@@ -54,9 +55,14 @@ export class Connectivity {
 
   /** Parks a job: back to `scheduled`, tried again after `offlineRetryMs`, with `attempt` as its attempt count. */
   park(ctx: TickContext, base: JobRecord, attempt: number, why: string): void {
-    const cause: Cause = { code: 'offline', message: `parked: ${why}` };
+    const cause: Cause = { code: CauseCode.offline, message: `parked: ${why}` };
     ctx.put(transition(base, JobState.scheduled, ctx.now, cause, { rank: null, runAtMs: ctx.now + this.offlineRetryMs, attempt }), base, cause);
     this.parked.add(base.id);
+  }
+
+  /** A parked job started (its parking ended by time): nothing to release for it any more. */
+  started(id: string): void {
+    this.parked.delete(id);
   }
 
   /** Back online: parked jobs become ready now rather than at their next try. */
@@ -66,7 +72,8 @@ export class Connectivity {
     const ids = [...this.parked];
     this.parked.clear();
     for (const base of await ctx.tick.getMany(ids)) {
-      if (base?.state !== JobState.scheduled) continue;
+      // Only jobs still parked: one that left its parking by time may be waiting out a retry backoff now.
+      if (base?.state !== JobState.scheduled || base.history.at(-1)?.cause.code !== CauseCode.offline) continue;
       ctx.put(transition(base, JobState.ready, ctx.now, ONLINE, readyPatch(base, ctx.now, agingStepMs)), base, ONLINE);
     }
   }

@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
 import { failure } from './failure.ts';
 import { type Cause, type Failure, FailureKind, type JobRecord, JobState } from './job.ts';
@@ -69,7 +70,7 @@ export class Dependents {
         const verdict = evaluateBlockers(waiter, deps, after);
         if (verdict.kind === 'blocked') continue;
         if (verdict.kind === 'clear') {
-          const cause: Cause = { code: 'unblocked', message: `after ${job.id}` };
+          const cause: Cause = { code: CauseCode.unblocked, message: `after ${job.id}` };
           ctx.put(release(waiter, ctx.now, this.congestion.stepMs, cause), waiter, cause);
           continue;
         }

@@ -1,8 +1,9 @@
 /**
- * Every error the core raises carries a stable `code`, a `retryable` flag and
- * an optional `cause`. Structured clone across `postMessage` drops
- * prototypes, so test errors with `isBatonError(e, code)`, not only
- * `instanceof`.
+ * Every error Baton raises, in every tier, carries a stable `code`, a
+ * `retryable` flag, `retryAfterMs` when the answer says when to come back,
+ * and an optional `cause`. Structured clone across `postMessage` and RPC
+ * drop prototypes, so test errors with `isBatonError(e, code)`, not only
+ * `instanceof`; the runtimes' clients rebuild the classes from the data.
  */
 export const ErrorCode = {
   validation: 'validation',
@@ -15,25 +16,43 @@ export const ErrorCode = {
   stopped: 'stopped',
   timeout: 'timeout',
   cancelled: 'cancelled',
+  preempted: 'preempted',
   deadlineExceeded: 'deadline-exceeded',
+  /** A handler's own failure (`JobError` without a code of its own). */
   job: 'job',
+  // Over HTTP (the edge API and its client).
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  notFound: 'not-found',
+  unknownQueue: 'unknown-queue',
+  badJson: 'bad-json',
+  tooLarge: 'too-large',
+  unsupportedMediaType: 'unsupported-media-type',
+  /** An HTTP answer that was not a Baton error body. */
+  http: 'http',
+  /** Something failed that should not have; the details are in the server's log. */
+  internal: 'internal',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 export interface BatonErrorOptions {
   readonly retryable?: boolean;
+  /** When a retry makes sense, if the failure says (a `Retry-After`, a reset time). */
+  readonly retryAfterMs?: number | null;
   readonly cause?: unknown;
 }
 
-export class BatonError extends Error {
-  readonly code: string;
+export class BatonError<Code extends string = ErrorCode> extends Error {
+  readonly code: Code;
   readonly retryable: boolean;
+  readonly retryAfterMs: number | null;
 
-  constructor(code: string, message: string, options: BatonErrorOptions = {}) {
+  constructor(code: Code, message: string, options: BatonErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'BatonError';
     this.code = code;
     this.retryable = options.retryable ?? false;
+    this.retryAfterMs = options.retryAfterMs ?? null;
   }
 }
 
@@ -106,21 +125,53 @@ export class StorageFullError extends BatonError {
 }
 
 export class StoppedError extends BatonError {
-  constructor() {
-    super(ErrorCode.stopped, 'The scheduler is stopped');
+  constructor(message = 'The scheduler is stopped') {
+    super(ErrorCode.stopped, message);
     this.name = 'StoppedError';
   }
 }
 
 /**
- * Thrown by handlers to say how their failure should be treated.
+ * An attempt ran out of time: its own `timeoutMs` (`timeout`) or the job's
+ * deadline (`deadline-exceeded`). The reason of the handler's aborted
+ * `ctx.signal`; named `TimeoutError`, as the platform's own.
+ */
+export class TimeoutError extends BatonError {
+  constructor(message: string, code: typeof ErrorCode.timeout | typeof ErrorCode.deadlineExceeded = ErrorCode.timeout) {
+    super(code, message, { retryable: code === ErrorCode.timeout });
+    this.name = 'TimeoutError';
+  }
+}
+
+/** The job was cancelled while its handler ran: the reason of its aborted `ctx.signal` (named `AbortError`). */
+export class CancelledError extends BatonError {
+  constructor(message: string) {
+    super(ErrorCode.cancelled, message);
+    this.name = 'AbortError';
+  }
+}
+
+/** The attempt gave its slot to critical work and will run again, uncounted (named `AbortError`). */
+export class PreemptedError extends BatonError {
+  constructor(message: string) {
+    super(ErrorCode.preempted, message, { retryable: true });
+    this.name = 'AbortError';
+  }
+}
+
+/**
+ * Thrown by handlers to say how their failure should be treated: its
+ * `code` (yours, or `job`) is kept on the failure, `retryable: false`
+ * fails the job at once, `retryAfterMs` sets the earliest retry (as a
+ * server's `Retry-After` would).
  *
  * @example
- * if (res.status === 404) throw JobError.nonRetryable(`no such image: ${url}`);
+ * if (res.status === 404) throw JobError.nonRetryable(`no such image: ${url}`, { code: 'no-such-image' });
+ * if (res.status === 429) throw new JobError('slow down', { retryAfterMs: 30_000 });
  */
-export class JobError extends BatonError {
+export class JobError extends BatonError<string> {
   constructor(message: string, options: BatonErrorOptions & { readonly code?: string } = {}) {
-    super(options.code ?? ErrorCode.job, message, { retryable: options.retryable ?? true, cause: options.cause });
+    super(options.code ?? ErrorCode.job, message, { retryable: options.retryable ?? true, retryAfterMs: options.retryAfterMs ?? null, cause: options.cause });
     this.name = 'JobError';
   }
 
@@ -130,8 +181,13 @@ export class JobError extends BatonError {
   }
 }
 
-/** Guards by `code` too, because structured clone drops prototypes. */
-export function isBatonError(value: unknown, code?: string): value is BatonError {
+/**
+ * Whether `value` is a Baton error (of `code`, if given): by class, or by
+ * shape (a string `code` and a boolean `retryable`), because structured
+ * clone drops prototypes. The same answer in Node, a Worker, a page and an
+ * edge client.
+ */
+export function isBatonError<C extends string = ErrorCode>(value: unknown, code?: C): value is BatonError<C> {
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as { code?: unknown; retryable?: unknown };
   const shaped = typeof candidate.code === 'string' && typeof candidate.retryable === 'boolean';

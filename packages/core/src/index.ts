@@ -8,8 +8,8 @@
  *
  * @module @baton/core
  */
-export { createScheduler, Scheduler, type SubmitInput, type StopOptions } from './scheduler.ts';
-export type { SubmitResult } from './admission.ts';
+export { createScheduler, Scheduler, type StopOptions } from './scheduler.ts';
+export type { SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, JobOf, TypeOf, PayloadOf, ResultOf } from './api.ts';
 export type { JobContext, DependencyResult } from './context.ts';
 export { createTimerClock, type Clock, type TimerHandle, type TimerHost } from './clock.ts';
 export { createRandom, type Random } from './random.ts';
@@ -42,7 +42,6 @@ export {
   type QueueOptions,
   type Handler,
   type Handlers,
-  type PayloadOf,
   type Logger,
 } from './options.ts';
 export { DEFAULT_AGING_STEP_MS } from './priority.ts';
@@ -74,9 +73,13 @@ export type {
   StateCounts,
 } from './store.ts';
 export { MemoryStore } from './memory-store.ts';
+export { CauseCode } from './causes.ts';
 export {
   BatonError,
   ErrorCode,
+  TimeoutError,
+  CancelledError,
+  PreemptedError,
   ValidationError,
   UnknownJobError,
   IdempotencyConflictError,

@@ -1,5 +1,6 @@
 /** The job model: what a job is, its states, and the data it carries. */
 import type { Backoff } from './backoff.ts';
+import type { CauseCode } from './causes.ts';
 
 export const JobState = {
   /** Dependencies unmet, or an earlier job with the same ordering key unfinished. */
@@ -92,7 +93,8 @@ export interface RetryOptions {
 
 /** Why a transition happened: a stable code, and words for people. */
 export interface Cause {
-  readonly code: string;
+  /** One of `CauseCode`, or the code of the failure that ended the job. */
+  readonly code: CauseCode | (string & {});
   readonly message?: string;
 }
 
@@ -116,7 +118,7 @@ export interface JobRecord {
   readonly type: string;
   readonly queue: string;
   readonly payload: Json;
-  readonly priority: number;
+  readonly priority: Priority;
   /** Jobs with the same ordering key run one at a time, in submit order. */
   readonly key: string | null;
   readonly idempotencyKey: string | null;
@@ -167,7 +169,7 @@ export interface JobInput<Type extends string = string, Payload = Json> {
   /** Lets jobs in one `submitAll` call refer to each other in `dependsOn`. */
   readonly ref?: string;
   /** 0 (background) to 4 (critical). @default Priority.normal */
-  readonly priority?: number;
+  readonly priority?: Priority;
   /** @default 'default' */
   readonly queue?: string;
   readonly key?: string;

@@ -1,4 +1,6 @@
 import type { Attempt } from './attempt.ts';
+import { CauseCode } from './causes.ts';
+import { ErrorCode, TimeoutError } from './errors.ts';
 import { correlationId, EventName } from './events.ts';
 import { failure } from './failure.ts';
 import { type Cause, type Failure, FailureKind, type Json, JobState, type JobRecord } from './job.ts';
@@ -79,8 +81,8 @@ export class Leases {
       const message = attempt.timeoutIsDeadline
         ? `deadline ${attempt.record.deadlineAtMs} reached during attempt ${attempt.record.attempt}`
         : `attempt ${attempt.record.attempt} timed out after ${attempt.record.timeoutMs} ms`;
-      const reason = failure(FailureKind.timeout, attempt.timeoutIsDeadline ? 'deadline-exceeded' : 'timeout', message);
-      attempt.abort(Object.assign(new Error(message), { name: 'TimeoutError', code: reason.code }));
+      const reason = failure(FailureKind.timeout, attempt.timeoutIsDeadline ? CauseCode.deadlineExceeded : CauseCode.timeout, message);
+      attempt.abort(new TimeoutError(message, attempt.timeoutIsDeadline ? ErrorCode.deadlineExceeded : ErrorCode.timeout));
       attempt.settled = true;
       out.push({ attempt, ok: false, failure: reason, deadline: attempt.timeoutIsDeadline });
     }
@@ -113,7 +115,7 @@ export class Leases {
       ctx.tick.put(update(base, ctx.now, { dueAtMs: ctx.now + base.leaseMs }), base);
       return null;
     }
-    const cause: Cause = { code: 'lease-expired', message: `lease expired at ${base.dueAtMs} during attempt ${base.attempt}` };
+    const cause: Cause = { code: CauseCode.leaseExpired, message: `lease expired at ${base.dueAtMs} during attempt ${base.attempt}` };
     ctx.fx.events.push({
       name: EventName.stalled,
       jobId: base.id,

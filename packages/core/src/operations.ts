@@ -1,6 +1,7 @@
 import type { Congestion } from './congestion.ts';
 import type { Dependents } from './dependents.ts';
-import { IllegalTransitionError, UnknownJobError } from './errors.ts';
+import { CauseCode } from './causes.ts';
+import { CancelledError, IllegalTransitionError, UnknownJobError } from './errors.ts';
 import { type Cause, isTerminal, type JobRecord, JobState } from './job.ts';
 import type { Leases } from './leases.ts';
 import { readyPatch, transition } from './records.ts';
@@ -14,8 +15,8 @@ export interface Operation {
   readonly reject: (error: unknown) => void;
 }
 
-const CANCELLED: Cause = { code: 'cancelled', message: 'cancelled by request' };
-const MANUAL_RETRY: Cause = { code: 'manual-retry', message: 'retried from the dead-letter set' };
+const CANCELLED: Cause = { code: CauseCode.cancelled, message: 'cancelled by request' };
+const MANUAL_RETRY: Cause = { code: CauseCode.manualRetry, message: 'retried from the dead-letter set' };
 
 /**
  * Applies cancels and retries in a tick. A cancel ends a job that has not
@@ -46,8 +47,7 @@ export class Operations {
         return;
       }
       const attempt = this.leases.holder(base.id);
-      if (attempt !== undefined)
-        this.leases.abandon(attempt, Object.assign(new Error(`job ${base.id} was cancelled`), { name: 'AbortError', code: 'cancelled' }));
+      if (attempt !== undefined) this.leases.abandon(attempt, new CancelledError(`job ${base.id} was cancelled`));
       const { job } = await this.dependents.finish(ctx, base, JobState.cancelled, CANCELLED);
       ctx.fx.settle.push(() => op.resolve(job));
     } else {

@@ -21,7 +21,6 @@ export const DEFAULT_MAX_BATCH = 1000;
 // biome-ignore lint/suspicious/noExplicitAny: handlers are contravariant in their payload, so the constraint must accept any payload
 export type Handler<Payload = any, Result = unknown> = (payload: Payload, ctx: JobContext) => Promise<Result> | Result;
 export type Handlers = Readonly<Record<string, Handler>>;
-export type PayloadOf<H extends Handler> = Parameters<H>[0];
 
 export interface QueueOptions {
   /** Jobs of this queue running at once. @default 4 */
@@ -215,7 +214,7 @@ export interface ResolvedInput {
   readonly type: string;
   readonly payload: Json;
   readonly ref: string | null;
-  readonly priority: number;
+  readonly priority: Priority;
   readonly queue: string;
   readonly key: string | null;
   readonly idempotencyKey: string | null;
@@ -259,7 +258,7 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
       `Unknown \`${field}.queue\` ${show(queue)}; configured queues: ${[...options.queues.keys()].map(show).join(', ')}`,
     );
   }
-  const priority = input.priority ?? Priority.normal;
+  const priority: Priority = input.priority ?? Priority.normal;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority >= PRIORITY_LEVELS) {
     throw new ValidationError(`${field}.priority`, `Expected \`${field}.priority\` to be an integer from 0 to ${PRIORITY_LEVELS - 1}, got ${show(priority)}`);
   }

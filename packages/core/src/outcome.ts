@@ -1,4 +1,5 @@
-import { type Cause, type Failure, FailureKind, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
+import { CauseCode } from './causes.ts';
+import { type Cause, type Failure, FailureKind, type JobRecord, JobState, PRIORITY_LEVELS, type Priority } from './job.ts';
 import type { Random } from './random.ts';
 import { type RecordPatch, readyPatch } from './records.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -36,21 +37,21 @@ export function decideFailure(input: FailureInput): FailureDecision {
   const { job, failure: fault, nowMs } = input;
   if (fault.kind === FailureKind.offline) return { kind: 'park' };
   if (input.deadline || (job.deadlineAtMs !== null && nowMs >= job.deadlineAtMs)) {
-    return { kind: 'fail', cause: { code: 'deadline-exceeded', message: `deadline ${job.deadlineAtMs} passed during attempt ${job.attempt}` } };
+    return { kind: 'fail', cause: { code: CauseCode.deadlineExceeded, message: `deadline ${job.deadlineAtMs} passed during attempt ${job.attempt}` } };
   }
   if (fault.kind === FailureKind.timeout && job.retry.onTimeout === 'fail') {
-    return { kind: 'fail', cause: { code: fault.code ?? 'timeout', message: `timeout policy is fail: ${fault.message}` } };
+    return { kind: 'fail', cause: { code: fault.code ?? CauseCode.timeout, message: `timeout policy is fail: ${fault.message}` } };
   }
   const decision = input.retryPolicy.decide({ job, failure: fault, nowMs, random: input.random, stretch: input.stretch });
   if (!decision.retry) return { kind: 'fail', cause: { code: fault.code ?? fault.kind, message: `${decision.reason}: ${fault.message}` } };
   const runAtMs = nowMs + decision.delayMs;
   if (job.deadlineAtMs !== null && runAtMs >= job.deadlineAtMs) {
-    return { kind: 'fail', cause: { code: 'deadline-exceeded', message: `the next attempt would start after the deadline ${job.deadlineAtMs}` } };
+    return { kind: 'fail', cause: { code: CauseCode.deadlineExceeded, message: `the next attempt would start after the deadline ${job.deadlineAtMs}` } };
   }
   const escalate = fault.kind === FailureKind.timeout && job.retry.onTimeout === 'escalate' && job.priority < PRIORITY_LEVELS - 1;
-  const priority = escalate ? job.priority + 1 : job.priority;
+  const priority = (escalate ? job.priority + 1 : job.priority) as Priority;
   const cause: Cause = {
-    code: 'retry',
+    code: CauseCode.retry,
     message: `retry in ${(decision.delayMs / 1000).toFixed(1)} s: ${decision.reason}${escalate ? `, escalated to priority ${priority}` : ''}: ${fault.message}`,
   };
   const patch: RecordPatch = { error: fault, retryDelayMs: decision.delayMs, priority };

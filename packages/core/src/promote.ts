@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
 import type { Dependents } from './dependents.ts';
 import { failure } from './failure.ts';
@@ -7,7 +8,7 @@ import type { MetricsRecorder } from './metrics.ts';
 import { readyPatch, transition } from './records.ts';
 import type { TickContext } from './tick-context.ts';
 
-const DUE: Cause = { code: 'due' };
+const DUE: Cause = { code: CauseCode.due };
 
 export interface PromoteParts {
   readonly leases: Leases;
@@ -38,7 +39,7 @@ async function recoverLease(ctx: TickContext, base: JobRecord, p: PromoteParts):
   const cause = p.leases.lapsed(ctx, base);
   if (cause === null) return;
   p.metrics.stalled++;
-  const fault = failure(FailureKind.transient, 'lease-expired', cause.message!);
+  const fault = failure(FailureKind.transient, CauseCode.leaseExpired, cause.message!);
   if (base.attempt >= base.retry.maxAttempts) await p.dependents.fail(ctx, base, cause, fault);
   else ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, p.congestion.stepMs), error: fault }), base, cause);
 }

@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import { isTerminal, JobState, type Cause, type JobRecord } from './job.ts';
 import type { ResolvedInput } from './options.ts';
 import { rankOf } from './priority.ts';
@@ -172,12 +173,12 @@ export function evaluateBlockers(job: JobRecord, deps: ReadonlyArray<JobRecord |
     const dep = deps[i];
     if (dep === undefined) {
       if (job.onDependencyFailure === 'continue') continue;
-      return doomed(job, { code: 'dependency-missing', message: `dependency ${job.dependsOn[i]} no longer exists` });
+      return doomed(job, { code: CauseCode.dependencyMissing, message: `dependency ${job.dependsOn[i]} no longer exists` });
     }
     if (dep.state === JobState.succeeded) continue;
     if (dep.state === JobState.failed || dep.state === JobState.cancelled) {
       if (job.onDependencyFailure === 'continue') continue;
-      return doomed(job, { code: 'dependency-failed', message: `dependency ${dep.id} (${dep.type}) ${dep.state}` });
+      return doomed(job, { code: CauseCode.dependencyFailed, message: `dependency ${dep.id} (${dep.type}) ${dep.state}` });
     }
     blocked = true;
   }

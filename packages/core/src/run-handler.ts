@@ -1,4 +1,5 @@
 import type { Attempt } from './attempt.ts';
+import { CauseCode } from './causes.ts';
 import { type Classifier, classify } from './classify.ts';
 import { ValidationError } from './errors.ts';
 import { failure } from './failure.ts';
@@ -39,7 +40,7 @@ export function runHandler(
         assertJson(json, 'result');
         settle({ attempt, ok: true, result: json });
       } catch (invalid) {
-        settle({ attempt, ok: false, failure: failure(FailureKind.permanent, 'invalid-result', (invalid as Error).message), deadline: false });
+        settle({ attempt, ok: false, failure: failure(FailureKind.permanent, CauseCode.invalidResult, (invalid as Error).message), deadline: false });
       }
     },
     (error: unknown) => settle({ attempt, ok: false, failure: classify(error, nowMs(), classifier), deadline: false }),

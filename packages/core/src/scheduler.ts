@@ -1,4 +1,5 @@
-import { admitUnit, prepareUnit, type SubmitResult, type SubmitUnit } from './admission.ts';
+import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
+import type { JobOf, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
 import type { AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
 import type { Clock } from './clock.ts';
@@ -13,7 +14,7 @@ import type { JobInput, JobRecord, Json } from './job.ts';
 import { type Beats, Leases, type Outcome } from './leases.ts';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
 import { type Operation, Operations } from './operations.ts';
-import { type Handlers, type PayloadOf, type ResolvedOptions, resolveOptions, type SchedulerOptions } from './options.ts';
+import { type Handlers, type ResolvedOptions, resolveOptions, type SchedulerOptions } from './options.ts';
 import type { Random } from './random.ts';
 import { promote } from './promote.ts';
 import { runHandler } from './run-handler.ts';
@@ -22,11 +23,6 @@ import { isEmptyBatch, type ListPage, type ListQuery, type Store } from './store
 import { TickContext } from './tick-context.ts';
 import { Waiters } from './waiters.ts';
 import { WakeTimer } from './wake-timer.ts';
-
-/** `submit` input for one of the registered handler types. */
-export type SubmitInput<H extends Handlers> = {
-  [T in keyof H & string]: JobInput<T, PayloadOf<H[T]>>;
-}[keyof H & string];
 
 export interface StopOptions {
   /** Abort running handlers instead of waiting for them; their jobs are recovered after their lease. @default false */
@@ -55,7 +51,7 @@ interface StepWrite {
  * parking), `Congestion` (depth and its effects), `WakeTimer` (the one
  * host timer), `decideFailure` (what a failed attempt leads to).
  */
-export class Scheduler<H extends Handlers = Handlers> {
+export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H> {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly random: Random;
@@ -79,6 +75,8 @@ export class Scheduler<H extends Handlers = Handlers> {
   private pumping: Promise<void> | null = null;
   private dirty = false;
   private readonly idleWaiters: Array<() => void> = [];
+  /** Handlers' step reads in flight (`ctx.step` loads stored results once per attempt). */
+  private readingSteps = 0;
 
   // What arrived since the last tick.
   private units: SubmitUnit[] = [];
@@ -106,7 +104,14 @@ export class Scheduler<H extends Handlers = Handlers> {
     this.wake = new WakeTimer(this.clock, () => this.kick());
     const host: AttemptHost = {
       now: () => this.clock.now(),
-      loadSteps: async (jobId) => new Map((await this.store.steps(jobId)).map((s) => [s.name, s.result])),
+      loadSteps: async (jobId) => {
+        this.readingSteps++;
+        try {
+          return new Map((await this.store.steps(jobId)).map((s) => [s.name, s.result]));
+        } finally {
+          this.readingSteps--;
+        }
+      },
       writeStep: (jobId, name, result, attempt) =>
         new Promise<void>((resolve, reject) => {
           this.stepWrites.push({ jobId, name, result, attempt, resolve, reject });
@@ -176,8 +181,8 @@ export class Scheduler<H extends Handlers = Handlers> {
    * @example
    * const { job } = await scheduler.submit({ type: 'resize', payload: { url }, priority: Priority.high });
    */
-  submit(input: SubmitInput<H>): Promise<SubmitResult> {
-    return this.submitAll([input]).then((results) => results[0]!);
+  submit<T extends TypeOf<H>>(input: SubmitInputOf<H, T>): Promise<SubmitResult<H, T>> {
+    return this.submitAll([input as unknown as SubmitInput<H>]).then((results) => results[0] as unknown as SubmitResult<H, T>);
   }
 
   /**
@@ -190,12 +195,12 @@ export class Scheduler<H extends Handlers = Handlers> {
    *   { type: 'index', dependsOn: ['fetch'] },
    * ]);
    */
-  submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<SubmitResult[]> {
+  submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<Array<SubmitResult<H>>> {
     try {
       if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
       const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, this.clock.now(), this.nextId);
-      return new Promise((resolve, reject) => {
-        this.units.push({ ...unit, resolve, reject });
+      return new Promise<Array<SubmitResult<H>>>((resolve, reject) => {
+        this.units.push({ ...unit, resolve: resolve as (results: SubmitResult[]) => void, reject });
         this.kick();
       });
     } catch (error) {
@@ -223,26 +228,33 @@ export class Scheduler<H extends Handlers = Handlers> {
   }
 
   /** Cancels a job that has not finished; a running handler's signal is aborted. */
-  cancel(id: string): Promise<JobRecord> {
-    return this.operate('cancel', id);
+  cancel(id: string): Promise<JobOf<H>> {
+    return this.operate('cancel', id) as Promise<JobOf<H>>;
   }
 
   /** Sends a failed job (from the dead-letter set) back to run, with a fresh attempt count. */
-  retry(id: string): Promise<JobRecord> {
-    return this.operate('retry', id);
+  retry(id: string): Promise<JobOf<H>> {
+    return this.operate('retry', id) as Promise<JobOf<H>>;
   }
 
-  get(id: string): Promise<JobRecord | undefined> {
-    return this.store.get(id);
+  get(id: string): Promise<JobOf<H> | undefined> {
+    return this.store.get(id) as Promise<JobOf<H> | undefined>;
   }
 
-  list(query: ListQuery = {}): Promise<ListPage> {
-    return this.store.list(query);
+  list(query: ListQuery = {}): Promise<ListPage<JobOf<H>>> {
+    return this.store.list(query) as Promise<ListPage<JobOf<H>>>;
   }
 
-  /** Resolves with the job once it is succeeded, failed or cancelled. */
-  waitFor(id: string): Promise<JobRecord> {
-    return this.waiters.wait(this.store, id);
+  /**
+   * Resolves with the job once it is succeeded, failed or cancelled. Given
+   * the job `submit` returned, its result is typed by its handler.
+   *
+   * @example
+   * const { job } = await scheduler.submit({ type: 'resize', payload: { url, width: 320 } });
+   * const done = await scheduler.waitFor(job); // done.result is what `resize` returns
+   */
+  waitFor<T extends TypeOf<H>>(job: string | { readonly id: string; readonly type: T }): Promise<JobOf<H, T>> {
+    return this.waiters.wait(this.store, typeof job === 'string' ? job : job.id) as Promise<JobOf<H, T>>;
   }
 
   /** Subscribes to one event, or to all with `'*'`. Returns the unsubscribe function. */
@@ -259,6 +271,15 @@ export class Scheduler<H extends Handlers = Handlers> {
       resources: this.health.snapshot(now),
       congestion: this.congestion.snapshot(),
     };
+  }
+
+  /**
+   * Whether nothing is in progress or pending for the scheduler itself: no
+   * tick running or due, no step results being read for a handler. Handlers
+   * may still be running (waiting on their own I/O or timers).
+   */
+  isIdle(): boolean {
+    return this.pumping === null && !this.pendingWork() && this.readingSteps === 0;
   }
 
   /** Resolves when no tick is in progress or pending. Handlers may still be running. */

@@ -1,3 +1,4 @@
+import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
 import type { Connectivity } from './connectivity.ts';
 import type { Dependents } from './dependents.ts';
@@ -11,7 +12,7 @@ import type { Random } from './random.ts';
 import { transition, update } from './records.ts';
 import type { TickContext } from './tick-context.ts';
 
-const COMPLETED: Cause = { code: 'completed' };
+const COMPLETED: Cause = { code: CauseCode.completed };
 
 export interface SettleParts {
   readonly options: ResolvedOptions;

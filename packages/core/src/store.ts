@@ -89,8 +89,8 @@ export interface ListQuery {
   readonly limit?: number;
 }
 
-export interface ListPage {
-  readonly jobs: readonly JobRecord[];
+export interface ListPage<J = JobRecord> {
+  readonly jobs: readonly J[];
   /** Pass back to get the next page; `null` on the last. */
   readonly cursor: string | null;
 }

@@ -1,4 +1,4 @@
-import { JobState, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
+import { ErrorCode, JobState, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -51,7 +51,11 @@ function isWaitMs(n: number): boolean {
 }
 
 function waitMsError(given: unknown): ErrorBody {
-  return { code: 'validation', field: 'waitMs', message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(given)}` };
+  return {
+    code: ErrorCode.validation,
+    field: 'waitMs',
+    message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(given)}`,
+  };
 }
 
 /** The `?waitMs=` query parameter: 0 when absent, or the error to answer. */
@@ -83,8 +87,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const app = new Hono<{ Bindings: Env; Variables: ApiVariables }>();
 
-  app.onError((error, c) => fail(c, { code: 'internal', message: error.message }));
-  app.notFound((c) => fail(c, { code: 'not-found', message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
+  app.onError((error, c) => fail(c, { code: ErrorCode.internal, message: error.message }));
+  app.notFound((c) => fail(c, { code: ErrorCode.notFound, message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
 
   if (options.corsOrigins !== undefined) {
     // Before authentication: a preflight carries no token.
@@ -103,7 +107,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     const tenant = tenantOf(c.req.header('authorization'), parseTokens(options.tokens(c.env)));
     if (tenant === null) {
       c.header('www-authenticate', 'Bearer realm="baton"');
-      return fail(c, { code: 'unauthorized', message: 'A valid `Authorization: Bearer <token>` header is required' });
+      return fail(c, { code: ErrorCode.unauthorized, message: 'A valid `Authorization: Bearer <token>` header is required' });
     }
     c.set('tenant', tenant);
     return next();
@@ -113,7 +117,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     const queue = c.req.param('queue');
     if (!queues.has(queue))
       return fail(c, {
-        code: 'unknown-queue',
+        code: ErrorCode.unknownQueue,
         message: `Unknown queue ${JSON.stringify(queue)}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}`,
       });
     return next();
@@ -124,37 +128,41 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
 
   app.post(
     '/v1/queues/:queue/jobs',
-    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => fail(c, { code: 'too-large', message: `The body is larger than ${maxBodyBytes} bytes` }) }),
+    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => fail(c, { code: ErrorCode.tooLarge, message: `The body is larger than ${maxBodyBytes} bytes` }) }),
     async (posted) => {
       // bodyLimit widens hono's context type; this is the same context.
       const c = posted as unknown as Context<{ Bindings: Env; Variables: ApiVariables }>;
       if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-        return fail(c, { code: 'unsupported-media-type', message: 'Send the body as `content-type: application/json`' });
+        return fail(c, { code: ErrorCode.unsupportedMediaType, message: 'Send the body as `content-type: application/json`' });
       }
       let body: unknown;
       try {
         body = JSON.parse(await c.req.text());
       } catch (error) {
-        return fail(c, { code: 'bad-json', message: `The body is not valid JSON: ${(error as Error).message}` });
+        return fail(c, { code: ErrorCode.badJson, message: `The body is not valid JSON: ${(error as Error).message}` });
       }
       const batch = body !== null && typeof body === 'object' && !Array.isArray(body) && 'jobs' in body;
       const inputs: unknown = batch ? (body as { jobs: unknown }).jobs : [body];
       if (batch && Object.keys(body as object).length !== 1)
-        return fail(c, { code: 'validation', field: 'body', message: 'A batch body has one field, `jobs`' });
+        return fail(c, { code: ErrorCode.validation, field: 'body', message: 'A batch body has one field, `jobs`' });
       if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_BATCH) {
-        return fail(c, { code: 'validation', field: 'jobs', message: `Expected \`jobs\` to be an array of 1 to ${MAX_BATCH} jobs` });
+        return fail(c, { code: ErrorCode.validation, field: 'jobs', message: `Expected \`jobs\` to be an array of 1 to ${MAX_BATCH} jobs` });
       }
       for (const [i, input] of inputs.entries()) {
         if (input !== null && typeof input === 'object' && 'queue' in input) {
-          return fail(c, { code: 'validation', field: batch ? `jobs[${i}].queue` : 'job.queue', message: 'The queue is given by the path, not the body' });
+          return fail(c, {
+            code: ErrorCode.validation,
+            field: batch ? `jobs[${i}].queue` : 'job.queue',
+            message: 'The queue is given by the path, not the body',
+          });
         }
       }
       const headerKey = c.req.header('idempotency-key');
       if (headerKey !== undefined) {
-        if (batch) return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'For a batch, give each job its own `idempotencyKey`' });
+        if (batch) return fail(c, { code: ErrorCode.validation, field: 'Idempotency-Key', message: 'For a batch, give each job its own `idempotencyKey`' });
         const own = (inputs[0] as { idempotencyKey?: unknown }).idempotencyKey;
         if (own !== undefined && own !== headerKey)
-          return fail(c, { code: 'validation', field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
+          return fail(c, { code: ErrorCode.validation, field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
         inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
       }
       const waitMs = waitMsOf(c.req.query('waitMs'));
@@ -182,11 +190,11 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     try {
       body = (await c.req.json()) as typeof body;
     } catch (error) {
-      return fail(c, { code: 'bad-json', message: `The body is not valid JSON: ${(error as Error).message}` });
+      return fail(c, { code: ErrorCode.badJson, message: `The body is not valid JSON: ${(error as Error).message}` });
     }
     const { ids, waitMs = 0 } = body ?? {};
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH || !ids.every((id) => typeof id === 'string')) {
-      return fail(c, { code: 'validation', field: 'ids', message: `Expected \`ids\` to be an array of 1 to ${MAX_BATCH} job ids` });
+      return fail(c, { code: ErrorCode.validation, field: 'ids', message: `Expected \`ids\` to be an array of 1 to ${MAX_BATCH} job ids` });
     }
     if (typeof waitMs !== 'number' || !isWaitMs(waitMs)) return fail(c, waitMsError(waitMs));
     return c.json({ jobs: await stub(c).waitAny(ids as string[], waitMs) });
@@ -198,19 +206,19 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     if (typeof waitMs !== 'number') return fail(c, waitMs);
     // With a wait: a long poll, the job as soon as it has finished or as it is when the wait is up.
     const job = waitMs > 0 ? (await stub(c).waitAny([id], waitMs))[0]! : await stub(c).get(id);
-    return job === null ? fail(c, { code: 'unknown-job', message: `No job with id \`${id}\`` }) : c.json(job);
+    return job === null ? fail(c, { code: ErrorCode.unknownJob, message: `No job with id \`${id}\`` }) : c.json(job);
   });
 
   app.get('/v1/queues/:queue/jobs', async (c) => {
     const query: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
     for (const name of Object.keys(c.req.queries())) {
       if (!['state', 'type', 'cursor', 'limit'].includes(name))
-        return fail(c, { code: 'validation', field: name, message: `Unknown query parameter \`${name}\`` });
+        return fail(c, { code: ErrorCode.validation, field: name, message: `Unknown query parameter \`${name}\`` });
     }
     const state = c.req.query('state');
     if (state !== undefined) {
       if (!(Object.values(JobState) as string[]).includes(state))
-        return fail(c, { code: 'validation', field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
+        return fail(c, { code: ErrorCode.validation, field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
       query.state = state as JobState;
     }
     const type = c.req.query('type');
@@ -222,7 +230,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       const n = Number(limit);
       if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT)
         return fail(c, {
-          code: 'validation',
+          code: ErrorCode.validation,
           field: 'limit',
           message: `Expected \`limit\` to be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(limit)}`,
         });

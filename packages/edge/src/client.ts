@@ -4,27 +4,37 @@
  *
  * @module @baton/edge/client
  */
-import type { JobInput, JobRecord, ListPage, ListQuery, MetricsSnapshot, SubmitResult } from '@baton/core';
+import {
+  BatonError,
+  ErrorCode,
+  type Handlers,
+  isTerminal,
+  type JobOf,
+  type JobRecord,
+  type ListPage,
+  type MetricsSnapshot,
+  type SchedulerApi,
+  type SubmitInput,
+  type SubmitInputOf,
+  type SubmitResult,
+  type TypeOf,
+} from '@baton/core';
 import type { ErrorBody } from '@baton/core/advanced';
 
-/** An error answer of the API: its HTTP status and Baton's error code. */
-export class BatonHttpError extends Error {
+/**
+ * An error answer of the API: a Baton error with its HTTP status, its
+ * code from the body, and whether and when to try again (408, 429 and 5xx
+ * are worth retrying, after `Retry-After` when the server sent one).
+ */
+export class BatonHttpError extends BatonError<string> {
   readonly status: number;
-  readonly code: string;
   readonly field: string | undefined;
-  readonly retryable: boolean;
-  /** From `Retry-After`, when the server sent one. */
-  readonly retryAfterMs: number | null;
 
   constructor(status: number, body: ErrorBody, retryAfterMs: number | null) {
-    super(body.message);
+    super(body.code, body.message, { retryable: status === 408 || status === 429 || status >= 500, retryAfterMs });
     this.name = 'BatonHttpError';
     this.status = status;
-    this.code = body.code;
     this.field = body.field;
-    this.retryAfterMs = retryAfterMs;
-    // The core's classification: 408, 429 and 5xx are worth retrying, other 4xx are not.
-    this.retryable = status === 408 || status === 429 || status >= 500;
   }
 }
 
@@ -43,18 +53,25 @@ export interface SubmitOptions {
   readonly waitMs?: number;
 }
 
-/** Jobs of one queue, as the client sees them. */
-export interface QueueClient {
-  submit(job: Omit<JobInput<string, unknown>, 'queue'>, options?: SubmitOptions): Promise<SubmitResult>;
-  submitAll(jobs: ReadonlyArray<Omit<JobInput<string, unknown>, 'queue'>>, options?: Pick<SubmitOptions, 'waitMs'>): Promise<SubmitResult[]>;
+/** The longest the server holds an answer (`?waitMs=`); mirrors the API's `MAX_WAIT_MS`. */
+const MAX_WAIT_MS = 25_000;
+
+/** A job as the HTTP API takes it: the queue is given by the path. */
+type NoQueue = { readonly queue?: never };
+
+/**
+ * Jobs of one queue, as the client sees them: the scheduler's API (typed by
+ * the handler map of the object behind the queue), with what HTTP adds: an
+ * idempotency key as a header, answers held until jobs finish (`waitMs`),
+ * and one long poll for many jobs (`waitAny`).
+ */
+export interface QueueClient<H extends Handlers = Handlers> extends Omit<SchedulerApi<H>, 'submit' | 'submitAll'> {
+  submit<T extends TypeOf<H>>(job: SubmitInputOf<H, T> & NoQueue, options?: SubmitOptions): Promise<SubmitResult<H, T>>;
+  submitAll(jobs: ReadonlyArray<SubmitInput<H> & NoQueue>, options?: Pick<SubmitOptions, 'waitMs'>): Promise<Array<SubmitResult<H>>>;
   /** The job; with `waitMs`, the server holds the answer until the job has finished or the wait is up (at most 25 s). */
-  get(id: string, options?: { readonly waitMs?: number }): Promise<JobRecord>;
+  get(id: string, options?: { readonly waitMs?: number }): Promise<JobOf<H> | undefined>;
   /** The jobs `ids` names (`null` if unknown), once one of them has finished or `waitMs` is up: one long poll for many. */
-  waitAny(ids: readonly string[], options?: { readonly waitMs?: number }): Promise<Array<JobRecord | null>>;
-  list(query?: Omit<ListQuery, 'queue'>): Promise<ListPage>;
-  cancel(id: string): Promise<JobRecord>;
-  retry(id: string): Promise<JobRecord>;
-  metrics(): Promise<MetricsSnapshot>;
+  waitAny(ids: readonly string[], options?: { readonly waitMs?: number }): Promise<Array<JobOf<H> | null>>;
 }
 
 /**
@@ -65,7 +82,7 @@ export interface QueueClient {
  * const emails = createClient({ baseUrl: 'http://127.0.0.1:8787', token }).queue('emails');
  * const { job } = await emails.submit({ type: 'welcome', payload: { to: 'ada@example.com' } }, { idempotencyKey: 'welcome:ada' });
  */
-export function createClient(options: ClientOptions): { queue(name: string): QueueClient } {
+export function createClient(options: ClientOptions): { queue<H extends Handlers = Handlers>(name: string): QueueClient<H> } {
   const send = options.fetch ?? ((request: Request) => fetch(request));
   const base = options.baseUrl.replace(/\/+$/, '');
 
@@ -78,7 +95,7 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
     const response = await send(new Request(`${base}${path}`, init));
     const text = await response.text();
     if (!response.ok) {
-      let error: ErrorBody = { code: 'http', message: `${response.status} ${response.statusText}: ${text.slice(0, 200)}` };
+      let error: ErrorBody = { code: ErrorCode.http, message: `${response.status} ${response.statusText}: ${text.slice(0, 200)}` };
       try {
         error = (JSON.parse(text) as { error: ErrorBody }).error ?? error;
       } catch {
@@ -97,23 +114,41 @@ export function createClient(options: ClientOptions): { queue(name: string): Que
   }
 
   return {
-    queue(name: string): QueueClient {
+    queue<H extends Handlers = Handlers>(name: string): QueueClient<H> {
       const q = `/v1/queues/${encodeURIComponent(name)}`;
+      const job = (id: string) => `${q}/jobs/${encodeURIComponent(id)}`;
+      const get = async (id: string, waitMs?: number): Promise<JobOf<H> | undefined> => {
+        try {
+          return await call<JobOf<H>>('GET', `${job(id)}${waitQuery(waitMs)}`);
+        } catch (error) {
+          if (error instanceof BatonHttpError && error.code === ErrorCode.unknownJob) return undefined;
+          throw error;
+        }
+      };
       return {
-        submit: (job, opts = {}) =>
-          call('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, job, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
-        submitAll: async (jobs, opts = {}) => (await call<{ jobs: SubmitResult[] }>('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, { jobs })).jobs,
-        get: (id, opts = {}) => call('GET', `${q}/jobs/${encodeURIComponent(id)}${waitQuery(opts.waitMs)}`),
-        waitAny: async (ids, opts = {}) => (await call<{ jobs: Array<JobRecord | null> }>('POST', `${q}/jobs/wait`, { ids, waitMs: opts.waitMs ?? 0 })).jobs,
+        submit: (input, opts = {}) =>
+          call('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, input, opts.idempotencyKey === undefined ? {} : { 'idempotency-key': opts.idempotencyKey }),
+        submitAll: async (inputs, opts = {}) =>
+          (await call<{ jobs: Array<SubmitResult<H>> }>('POST', `${q}/jobs${waitQuery(opts.waitMs)}`, { jobs: inputs })).jobs,
+        get: (id, opts = {}) => get(id, opts.waitMs),
+        waitFor: async (target) => {
+          // Long polls, each held by the server until the job finishes or the wait is up.
+          const id = typeof target === 'string' ? target : target.id;
+          for (;;) {
+            const found = await call<JobRecord>('GET', `${job(id)}?waitMs=${MAX_WAIT_MS}`);
+            if (isTerminal(found.state)) return found as never;
+          }
+        },
+        waitAny: async (ids, opts = {}) => (await call<{ jobs: Array<JobOf<H> | null> }>('POST', `${q}/jobs/wait`, { ids, waitMs: opts.waitMs ?? 0 })).jobs,
         list: (query = {}) => {
           const params = new URLSearchParams();
           for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
           const search = params.toString();
-          return call('GET', `${q}/jobs${search === '' ? '' : `?${search}`}`);
+          return call<ListPage<JobOf<H>>>('GET', `${q}/jobs${search === '' ? '' : `?${search}`}`);
         },
-        cancel: (id) => call('POST', `${q}/jobs/${encodeURIComponent(id)}/cancel`),
-        retry: (id) => call('POST', `${q}/jobs/${encodeURIComponent(id)}/retry`),
-        metrics: () => call('GET', `${q}/metrics`),
+        cancel: (id) => call('POST', `${job(id)}/cancel`),
+        retry: (id) => call('POST', `${job(id)}/retry`),
+        metrics: () => call<MetricsSnapshot>('GET', `${q}/metrics`),
       };
     },
   };

@@ -1,30 +1,32 @@
 import { ErrorCode } from '@baton/core';
 
 /** The HTTP status for an error code. */
-export function statusOf(code: string): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503 {
+export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503 | 507 {
   switch (code) {
     case ErrorCode.validation:
     case ErrorCode.dependencyCycle:
-    case 'bad-json':
+    case ErrorCode.badJson:
       return 400;
-    case 'unauthorized':
+    case ErrorCode.unauthorized:
       return 401;
-    case 'forbidden':
+    case ErrorCode.forbidden:
       return 403;
     case ErrorCode.unknownJob:
-    case 'unknown-queue':
-    case 'not-found':
+    case ErrorCode.unknownQueue:
+    case ErrorCode.notFound:
       return 404;
     case ErrorCode.idempotencyConflict:
     case ErrorCode.illegalTransition:
     case ErrorCode.storeConflict:
       return 409;
-    case 'too-large':
+    case ErrorCode.tooLarge:
       return 413;
-    case 'unsupported-media-type':
+    case ErrorCode.unsupportedMediaType:
       return 415;
     case ErrorCode.stopped:
       return 503;
+    case ErrorCode.storageFull:
+      return 507;
     default:
       return 500;
   }

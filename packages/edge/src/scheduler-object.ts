@@ -2,41 +2,30 @@ import { DurableObject } from 'cloudflare:workers';
 import {
   createScheduler,
   EventName,
-  isTerminal,
   type Handler,
   type Handlers,
-  type JobInput,
+  isTerminal,
   type JobRecord,
-  type ListPage,
-  type ListQuery,
-  type MetricsSnapshot,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
-  type SubmitResult,
 } from '@baton/core';
-import { capture, type Result } from '@baton/core/advanced';
+import { capture, type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
 import { systemRandom } from '@baton/core/system';
 import { AlarmClock } from './alarm-clock.ts';
-
 import { SqliteStore } from './sqlite-store.ts';
 
 export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random' | 'autoStart'>;
 
 /**
- * The object's RPC surface, as a caller sees it. (Workers' generated stub
- * types recurse through `Json` too deeply for the type checker; this is the
- * same surface, spelled out.)
+ * The object's RPC surface, as a caller sees it: the scheduler's endpoint
+ * (errors as data, since RPC rethrows only a message), a long poll over many
+ * jobs, and the event stream. (Workers' generated stub types recurse
+ * through `Json` too deeply for the type checker; this is the same surface,
+ * spelled out.)
  */
-export interface SchedulerRpc {
-  submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
-  get(id: string): Promise<JobRecord | null>;
-  wait(id: string): Promise<JobRecord | null>;
+export interface SchedulerRpc extends SchedulerEndpoint {
   waitAny(ids: readonly string[], timeoutMs: number, all?: boolean): Promise<Array<JobRecord | null>>;
-  list(query: ListQuery): Promise<ListPage>;
-  cancel(id: string): Promise<Result<JobRecord>>;
-  retry(id: string): Promise<Result<JobRecord>>;
-  metrics(): Promise<MetricsSnapshot>;
   fetch(request: Request): Promise<Response>;
 }
 
@@ -61,6 +50,7 @@ export function schedulerStub(namespace: DurableObjectNamespace, name: string): 
 export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> implements SchedulerRpc {
   protected readonly scheduler: Scheduler<Handlers>;
   protected readonly clock: AlarmClock;
+  private readonly endpoint: SchedulerEndpoint;
   private readonly listeners = new Set<(event: SchedulerEvent) => void>();
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -85,6 +75,7 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
       // Started below, once the event relay is on.
       autoStart: false,
     });
+    this.endpoint = serveScheduler(this.scheduler);
     this.scheduler.on('*', (event) => {
       for (const listener of this.listeners) listener(event);
     });
@@ -104,18 +95,33 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     await this.scheduler.whenIdle();
   }
 
-  async submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>> {
-    return capture(() => this.scheduler.submitAll(inputs as never));
+  submit(inputs: Parameters<SchedulerEndpoint['submit']>[0]): ReturnType<SchedulerEndpoint['submit']> {
+    return this.endpoint.submit(inputs);
   }
 
-  async get(id: string): Promise<JobRecord | null> {
-    return (await this.scheduler.get(id)) ?? null;
+  get(id: string): ReturnType<SchedulerEndpoint['get']> {
+    return this.endpoint.get(id);
   }
 
-  /** Resolves with the job once it has finished (or `null` if there is no such job). */
-  async wait(id: string): Promise<JobRecord | null> {
-    const result = await capture(() => this.scheduler.waitFor(id));
-    return result.ok ? result.value : null;
+  list(query: Parameters<SchedulerEndpoint['list']>[0]): ReturnType<SchedulerEndpoint['list']> {
+    return this.endpoint.list(query);
+  }
+
+  cancel(id: string): ReturnType<SchedulerEndpoint['cancel']> {
+    return this.endpoint.cancel(id);
+  }
+
+  retry(id: string): ReturnType<SchedulerEndpoint['retry']> {
+    return this.endpoint.retry(id);
+  }
+
+  /** Resolves once the job has finished (held as long as the caller waits). */
+  waitFor(id: string): ReturnType<SchedulerEndpoint['waitFor']> {
+    return this.endpoint.waitFor(id);
+  }
+
+  metrics(): ReturnType<SchedulerEndpoint['metrics']> {
+    return this.endpoint.metrics();
   }
 
   /**
@@ -136,22 +142,6 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     await Promise.race(all ? [Promise.all(waits), up] : [...waits, up]);
     if (timer !== null) clearTimeout(timer);
     return read();
-  }
-
-  async list(query: ListQuery): Promise<ListPage> {
-    return this.scheduler.list(query);
-  }
-
-  async cancel(id: string): Promise<Result<JobRecord>> {
-    return capture(() => this.scheduler.cancel(id));
-  }
-
-  async retry(id: string): Promise<Result<JobRecord>> {
-    return capture(() => this.scheduler.retry(id));
-  }
-
-  async metrics(): Promise<MetricsSnapshot> {
-    return this.scheduler.metrics();
   }
 
   /** Server-sent events: every scheduler event of this object, as JSON. */

@@ -288,8 +288,8 @@ describe('HTTP API (workerd)', () => {
   it('works through the typed client, with errors as BatonHttpError', async () => {
     const client = createClient({ baseUrl: BASE, token: ACME, fetch: (r) => exports.default.fetch(r) }).queue('default');
     const { job } = await client.submit({ type: 'echo', payload: { text: 'typed' } }, { idempotencyKey: 'typed-1' });
-    await expect.poll(async () => (await client.get(job.id)).state).toBe('succeeded');
-    expect((await client.get(job.id)).result).toBe('typed');
+    await expect.poll(async () => (await client.get(job.id))?.state).toBe('succeeded');
+    expect((await client.get(job.id))?.result).toBe('typed');
     const [a] = await client.submitAll([{ type: 'echo', payload: { text: 'x' } }]);
     expect(a!.job.state).toBe('ready');
     expect((await client.list({ state: 'succeeded' })).jobs.map((j) => j.id)).toContain(job.id);

@@ -12,6 +12,13 @@ function jobs(name: string): TestJobsRpc {
   return schedulerStub(env.JOBS, name) as TestJobsRpc;
 }
 
+/** The job once it has finished (an unknown id fails the test). */
+async function finished(stub: TestJobsRpc, id: string) {
+  const result = await stub.waitFor(id);
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value;
+}
+
 async function clearAlarm(stub: TestJobsRpc): Promise<void> {
   await runInDurableObject(stub as never, (_instance: unknown, state: DurableObjectState) => state.storage.deleteAlarm());
 }
@@ -21,7 +28,7 @@ describe('SchedulerObject (workerd)', () => {
     const stub = jobs('runs');
     const submitted = await stub.submit([{ type: 'echo', payload: { text: 'hello edge' } }]);
     if (!submitted.ok) throw new Error(submitted.error.message);
-    const done = await stub.wait(submitted.value[0]!.job.id);
+    const done = await finished(stub, submitted.value[0]!.job.id);
     expect(done?.state).toBe('succeeded');
     expect(done?.result).toBe('hello edge');
     const rows: string[] = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) =>
@@ -45,7 +52,7 @@ describe('SchedulerObject (workerd)', () => {
     expect((await stub.get(job.id))?.state).toBe('scheduled');
     await stub.advance(10_000);
     expect(await runDurableObjectAlarm(stub as never)).toBe(true);
-    const done = await stub.wait(job.id);
+    const done = await finished(stub, job.id);
     expect(done?.state).toBe('succeeded');
     expect(done?.startedAtMs).toBeGreaterThanOrEqual(job.dueAtMs!);
     await clearAlarm(stub);
@@ -65,7 +72,7 @@ describe('SchedulerObject (workerd)', () => {
     expect((await after.get(id))?.state).toBe('running'); // nothing lost: still held by the dead lease
     await after.advance(60_001);
     expect(await runDurableObjectAlarm(after as never)).toBe(true);
-    const done = await after.wait(id);
+    const done = await finished(after, id);
     expect(done?.state).toBe('succeeded');
     expect(done?.attempt).toBe(2);
     expect(done?.result).toBe('charged o-1');
@@ -77,9 +84,9 @@ describe('SchedulerObject (workerd)', () => {
   it('answers bad input with an error body naming the field, storing nothing', async () => {
     const stub = jobs('bad');
     const result = await stub.submit([{ type: 'nope' }]);
-    expect(result).toEqual({ ok: false, error: { code: 'validation', field: 'job.type', message: expect.stringContaining('"nope"') } });
+    expect(result).toEqual({ ok: false, error: { code: 'validation', field: 'job.type', message: expect.stringContaining('"nope"'), retryable: false } });
     const cancelled = await stub.cancel('missing');
-    expect(cancelled).toEqual({ ok: false, error: { code: 'unknown-job', message: 'No job with id `missing`' } });
+    expect(cancelled).toEqual({ ok: false, error: { code: 'unknown-job', message: 'No job with id `missing`', retryable: false } });
     expect((await stub.list({})).jobs).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import type { Handlers, SchedulerOptions } from '../options.ts';
 import { createScheduler, type Scheduler } from '../scheduler.ts';
 import type { Store } from '../store.ts';
 import { FakeClock } from './fake-clock.ts';
+import { yieldToHost } from './host-yield.ts';
 import type { StoreHarness } from './harness.ts';
 import { SeededRandom } from './seeded-random.ts';
 
@@ -45,12 +46,18 @@ export class Rig<H extends Handlers = Handlers> {
   /** Resolves after `ms` of fake time, for handlers. */
   sleep = (ms: number): Promise<void> => new Promise((resolve) => this.clock.setTimer(resolve, ms));
 
-  /** Lets every reaction to what just happened run: handler continuations and ticks. */
+  /**
+   * Lets every reaction to what just happened run: handler continuations,
+   * the ticks they cause, and theirs in turn, until the scheduler is idle
+   * after a full turn of the event loop.
+   */
   async settle(): Promise<void> {
-    for (let round = 0; round < 4; round++) {
-      for (let i = 0; i < 25; i++) await Promise.resolve();
+    for (let turn = 0; turn < 10_000; turn++) {
+      await yieldToHost();
+      if (this.scheduler.isIdle()) return;
       await this.scheduler.whenIdle();
     }
+    throw new Error('the scheduler did not settle in 10,000 turns of the event loop');
   }
 
   advance(ms: number): Promise<void> {
