@@ -6,8 +6,10 @@ import type { Effects } from './effects.ts';
 import { assertAcyclic } from './graph.ts';
 import { canonicalJson, hash53 } from './json.ts';
 import { JobState, isTerminal, type Cause, type JobInput, type JobRecord } from './job.ts';
-import { resolveInput, type Handlers, type ResolvedInput, type ResolvedOptions } from './options.ts';
-import { draft, evaluateBlockers, release, terminalPatch, transition } from './records.ts';
+import { type ResolvedInput, resolveInput } from './input.ts';
+import type { Handlers, ResolvedOptions } from './options.ts';
+import { evaluateBlockers } from './blockers.ts';
+import { draft, release, terminalPatch, transition } from './records.ts';
 import type { IdempotencyRecord } from './store.ts';
 import type { Tick } from './tick.ts';
 

@@ -3,7 +3,8 @@ import type { Congestion } from './congestion.ts';
 import { failure } from './failure.ts';
 import { type Cause, type Failure, FailureKind, type JobRecord, JobState } from './job.ts';
 import type { MetricsRecorder } from './metrics.ts';
-import { evaluateBlockers, type RecordPatch, release, terminalPatch, transition } from './records.ts';
+import { evaluateBlockers } from './blockers.ts';
+import { type RecordPatch, release, terminalPatch, transition } from './records.ts';
 import type { TickContext } from './tick-context.ts';
 
 /**

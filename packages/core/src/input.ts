@@ -1,0 +1,151 @@
+import { ValidationError } from './errors.ts';
+import { DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions } from './job.ts';
+import { assertJson } from './json.ts';
+import { DEFAULT_QUEUE, type Handlers, type ResolvedOptions } from './options.ts';
+import { number, resolveRetry, show, text } from './validate.ts';
+
+const INPUT_FIELDS: ReadonlySet<string> = new Set([
+  'type',
+  'payload',
+  'ref',
+  'priority',
+  'queue',
+  'key',
+  'idempotencyKey',
+  'idempotencyTtlMs',
+  'dependsOn',
+  'onDependencyFailure',
+  'retry',
+  'timeoutMs',
+  'deadlineAtMs',
+  'delayMs',
+  'runAtMs',
+  'leaseMs',
+  'resource',
+  'trace',
+  'tags',
+  'preemptible',
+  'network',
+]);
+
+/** A submit input, checked and with defaults applied; ids and state come later. */
+export interface ResolvedInput {
+  readonly type: string;
+  readonly payload: Json;
+  readonly ref: string | null;
+  readonly priority: Priority;
+  readonly queue: string;
+  readonly key: string | null;
+  readonly idempotencyKey: string | null;
+  readonly idempotencyTtlMs: number;
+  readonly dependsOn: readonly string[];
+  readonly onDependencyFailure: DependencyFailurePolicy;
+  readonly retry: RetryOptions;
+  readonly timeoutMs: number | null;
+  readonly deadlineAtMs: number | null;
+  readonly runAtMs: number | null;
+  readonly leaseMs: number;
+  readonly resource: string | null;
+  readonly trace: JobInput['trace'] | null;
+  readonly tags: readonly string[];
+  readonly preemptible: boolean;
+  readonly network: boolean;
+}
+
+/**
+ * Checks one submit input against the scheduler's configuration. Every
+ * problem is a `ValidationError` that names the field and shows the value.
+ */
+export function resolveInput(input: JobInput<string, unknown>, handlers: Handlers, options: ResolvedOptions, nowMs: number, field = 'job'): ResolvedInput {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError(field, `Expected \`${field}\` to be an object, got ${show(input)}`);
+  }
+  for (const name of Object.keys(input)) {
+    if (!INPUT_FIELDS.has(name)) throw new ValidationError(`${field}.${name}`, `Unknown field \`${field}.${name}\``);
+  }
+  const type = text(`${field}.type`, input.type);
+  if (!Object.hasOwn(handlers, type)) {
+    throw new ValidationError(
+      `${field}.type`,
+      `No handler for \`${field}.type\` ${show(type)}; known types: ${Object.keys(handlers).map(show).join(', ') || '(none)'}`,
+    );
+  }
+  const queue = input.queue === undefined ? DEFAULT_QUEUE : text(`${field}.queue`, input.queue);
+  if (!options.queues.has(queue)) {
+    throw new ValidationError(
+      `${field}.queue`,
+      `Unknown \`${field}.queue\` ${show(queue)}; configured queues: ${[...options.queues.keys()].map(show).join(', ')}`,
+    );
+  }
+  const priority: Priority = input.priority ?? Priority.normal;
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority >= PRIORITY_LEVELS) {
+    throw new ValidationError(`${field}.priority`, `Expected \`${field}.priority\` to be an integer from 0 to ${PRIORITY_LEVELS - 1}, got ${show(priority)}`);
+  }
+  if (input.delayMs !== undefined && input.runAtMs !== undefined) {
+    throw new ValidationError(`${field}.delayMs`, `Give \`${field}.delayMs\` or \`${field}.runAtMs\`, not both`);
+  }
+  const runAtMs =
+    input.delayMs !== undefined
+      ? nowMs + number(`${field}.delayMs`, input.delayMs, 0)
+      : input.runAtMs !== undefined
+        ? number(`${field}.runAtMs`, input.runAtMs, 0)
+        : null;
+  const dependsOn = input.dependsOn ?? [];
+  if (!Array.isArray(dependsOn))
+    throw new ValidationError(`${field}.dependsOn`, `Expected \`${field}.dependsOn\` to be an array of ids, got ${show(dependsOn)}`);
+  dependsOn.forEach((id: unknown, i: number) => {
+    text(`${field}.dependsOn[${i}]`, id);
+  });
+  if (new Set(dependsOn).size !== dependsOn.length)
+    throw new ValidationError(`${field}.dependsOn`, `\`${field}.dependsOn\` names a job twice: ${show(dependsOn)}`);
+  const policy = input.onDependencyFailure ?? DependencyFailurePolicy.fail;
+  if (!Object.values(DependencyFailurePolicy).includes(policy)) {
+    throw new ValidationError(
+      `${field}.onDependencyFailure`,
+      `Expected \`${field}.onDependencyFailure\` to be "fail", "cancel" or "continue", got ${show(policy)}`,
+    );
+  }
+  const tags = input.tags ?? [];
+  if (!Array.isArray(tags)) throw new ValidationError(`${field}.tags`, `Expected \`${field}.tags\` to be an array of strings, got ${show(tags)}`);
+  tags.forEach((tag: unknown, i: number) => {
+    text(`${field}.tags[${i}]`, tag);
+  });
+  const trace = input.trace ?? null;
+  if (trace !== null && (typeof trace !== 'object' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(String(trace.traceparent)))) {
+    throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
+  }
+  const preemptible = input.preemptible ?? false;
+  if (typeof preemptible !== 'boolean')
+    throw new ValidationError(`${field}.preemptible`, `Expected \`${field}.preemptible\` to be a boolean, got ${show(preemptible)}`);
+  const network = input.network ?? false;
+  if (typeof network !== 'boolean') throw new ValidationError(`${field}.network`, `Expected \`${field}.network\` to be a boolean, got ${show(network)}`);
+  const payload = input.payload ?? null;
+  assertJson(payload, `${field}.payload`);
+  return {
+    type,
+    payload,
+    ref: input.ref === undefined ? null : text(`${field}.ref`, input.ref),
+    priority,
+    queue,
+    key: input.key === undefined ? null : text(`${field}.key`, input.key),
+    idempotencyKey: input.idempotencyKey === undefined ? null : text(`${field}.idempotencyKey`, input.idempotencyKey),
+    idempotencyTtlMs: number(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
+    dependsOn,
+    onDependencyFailure: policy,
+    retry: resolveRetry(`${field}.retry`, input.retry, options.retry),
+    timeoutMs: input.timeoutMs === undefined ? null : number(`${field}.timeoutMs`, input.timeoutMs, 1),
+    deadlineAtMs: input.deadlineAtMs === undefined ? null : number(`${field}.deadlineAtMs`, input.deadlineAtMs, 0),
+    runAtMs,
+    leaseMs: input.leaseMs === undefined ? options.leaseMs : number(`${field}.leaseMs`, input.leaseMs, 1),
+    resource: input.resource === undefined ? null : text(`${field}.resource`, input.resource),
+    trace:
+      trace === null
+        ? null
+        : trace.tracestate === undefined
+          ? { traceparent: trace.traceparent }
+          : { traceparent: trace.traceparent, tracestate: trace.tracestate },
+    tags,
+    preemptible,
+    network,
+  };
+}
