@@ -4,8 +4,9 @@ import { IdempotencyConflictError, ValidationError } from './errors.ts';
 import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
 import { assertAcyclic } from './graph.ts';
+import { keyPredecessor, setKeyTail, unfinishedFrom } from './key-chain.ts';
 import { canonicalJson, hash53 } from './json.ts';
-import { JobState, isTerminal, type Cause, type JobInput, type JobRecord } from './job.ts';
+import { JobState, type Cause, type JobInput, type JobRecord } from './job.ts';
 import { type ResolvedInput, resolveInput } from './input.ts';
 import type { Handlers, ResolvedOptions } from './options.ts';
 import { evaluateBlockers } from './blockers.ts';
@@ -89,6 +90,7 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   let refs: Map<string, JobRecord> | undefined;
   let keyTails: Map<string, JobRecord> | undefined;
   let deduplicated: SchedulerEvent[] | undefined;
+  const inUnit = new Map<string, JobRecord>();
   try {
     for (const i of unit.order) {
       const input = unit.inputs[i]!;
@@ -140,8 +142,9 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
       }
       let predecessor: JobRecord | undefined;
       if (input.key !== null) {
-        predecessor = keyTails?.get(input.key) ?? (await tick.lastWithKey(input.key));
-        if (predecessor !== undefined && isTerminal(predecessor.state)) predecessor = undefined;
+        const local = keyTails?.get(input.key);
+        predecessor =
+          local !== undefined ? await unfinishedFrom(async (id) => inUnit.get(id) ?? (await tick.get(id)), local) : await keyPredecessor(tick, input.key);
       }
 
       const fresh = draft(unit.ids[i]!, input, dependsOn, predecessor?.id ?? null, now);
@@ -155,6 +158,7 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
       records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
       results[i] = { job: record, deduplicated: false };
       created?.set(record.id, record);
+      inUnit.set(record.id, record);
       if (input.ref !== null) {
         refs ??= new Map();
         refs.set(input.ref, record);
@@ -173,6 +177,7 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
     fx.transitions.push({ record, from: null, cause });
   }
   if (keys !== undefined) for (const key of keys.values()) tick.putIdempotency(key);
+  if (keyTails !== undefined) for (const [key, tail] of keyTails) setKeyTail(tick, key, tail.id);
   if (deduplicated !== undefined) fx.events.push(...deduplicated);
   fx.settle.push(() => unit.resolve(results));
   fx.rejections.push(unit.reject);

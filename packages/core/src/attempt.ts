@@ -1,5 +1,5 @@
-import type { DependencyResult, JobContext } from './context.ts';
-import { ValidationError } from './errors.ts';
+import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyKey } from './context.ts';
+import { CancelledError, ValidationError } from './errors.ts';
 import { assertJson } from './json.ts';
 import type { Json, JobRecord } from './job.ts';
 
@@ -7,8 +7,8 @@ import type { Json, JobRecord } from './job.ts';
 export interface AttemptHost {
   now(): number;
   loadSteps(jobId: string): Promise<ReadonlyMap<string, Json>>;
-  /** Stores a step result; resolves once committed. */
-  writeStep(jobId: string, name: string, result: Json, attempt: number): Promise<void>;
+  /** Stores a step result; resolves once committed, rejects if `attempt` no longer holds its job. */
+  writeStep(attempt: Attempt, name: string, result: Json): Promise<void>;
   recordProgress(jobId: string, value: Json): void;
 }
 
@@ -78,17 +78,26 @@ export class Attempt implements JobContext {
     this.lastBeatMs = this.host.now();
   }
 
-  async step<T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T> {
+  async step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>): Promise<T> {
     if (typeof name !== 'string' || name.length === 0)
       throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
     if (this.written.has(name)) return this.written.get(name) as T;
     this.steps ??= await this.host.loadSteps(this.record.id);
     if (this.steps.has(name)) return this.steps.get(name) as T;
-    const value = await fn();
+    // An attempt given up (timed out, cancelled, preempted, stopped) starts no more effects, though its handler ran on.
+    if (this.settled) throw this.givenUp();
+    const value = await fn({ idempotencyKey: stepIdempotencyKey(this.record.id, name), attempt: this.record.attempt });
     const result = (value === undefined ? null : value) as T;
     assertJson(result, `step ${name}`);
-    await this.host.writeStep(this.record.id, name, result, this.record.attempt);
+    await this.host.writeStep(this, name, result);
     this.written.set(name, result);
     return result;
+  }
+
+  /** Why a step cannot start: the attempt's abort reason, or a cancel if it had none. */
+  private givenUp(): Error {
+    return this.abortReason instanceof Error
+      ? this.abortReason
+      : new CancelledError(`attempt ${this.record.attempt} of job ${this.record.id} was given up: its steps no longer run`);
   }
 }

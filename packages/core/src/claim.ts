@@ -54,10 +54,19 @@ export class Claimer {
       while (free > 0) {
         const want = Math.min(free, options.maxBatch);
         const candidates = await ctx.tick.claimable(queue, want);
-        for (const base of candidates) {
+        let refetch = false;
+        for (const listed of candidates) {
+          const base = ctx.current(listed);
+          if (base !== listed) continue; // ended meanwhile, by what an earlier candidate released
+          const readied = ctx.tick.readied;
           if (await this.start(ctx, base)) free--;
+          // A candidate that failed may have readied its dependents: they may rank before the rest.
+          if (ctx.tick.readied !== readied) {
+            refetch = true;
+            break;
+          }
         }
-        if (candidates.length < want) break;
+        if (!refetch && candidates.length < want) break;
       }
     }
   }

@@ -24,13 +24,35 @@ export interface JobContext {
   /** Says the handler is alive. */
   heartbeat(): void;
   /**
-   * Runs `fn` once per job: its result is stored before `step` returns, so
-   * a retried or recovered attempt gets the stored result without running
-   * `fn` again. This is how a side effect happens once.
+   * Runs `fn` as a durable step: its result is stored as soon as it
+   * returns, and a retried or recovered attempt gets the stored result
+   * instead of running `fn` again.
+   *
+   * The guarantee, as built: `fn` runs at least once, and again only if
+   * its attempt ended (a crash, a lost lease, a timeout, a cancel) after
+   * `fn` began and before its result was stored. An attempt that was given
+   * up starts no more steps, even if its handler ignores `ctx.signal`, and
+   * its late results are not stored. For an effect on another system, pass
+   * `step.idempotencyKey` (stable for this job and step name, across every
+   * attempt) to that system, as Stripe-style APIs take it: then the effect
+   * happens once even in that window.
    *
    * @example
-   * const charge = await ctx.step('charge', () => payments.charge(order));
+   * const charge = await ctx.step('charge', ({ idempotencyKey }) => stripe.charges.create(order, { idempotencyKey }));
    * await ctx.step('email', () => mail.send(receipt(charge)));
    */
-  step<T extends Json>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>): Promise<T>;
+}
+
+/** What a step's function is told. */
+export interface StepInfo {
+  /** `baton:<job id>:<step name>`: the same on every attempt of the job, for downstream deduplication. */
+  readonly idempotencyKey: string;
+  /** The attempt running the step. */
+  readonly attempt: number;
+}
+
+/** The idempotency key of step `name` of job `jobId`: the same on every attempt. */
+export function stepIdempotencyKey(jobId: string, name: string): string {
+  return `baton:${jobId}:${name}`;
 }

@@ -4,7 +4,8 @@ import { failure } from './failure.ts';
 import { type Cause, type Failure, FailureKind, type JobRecord, JobState } from './job.ts';
 import type { MetricsRecorder } from './metrics.ts';
 import { evaluateBlockers } from './blockers.ts';
-import { type RecordPatch, release, terminalPatch, transition } from './records.ts';
+import { type RecordPatch, release, terminalPatch, transition, update } from './records.ts';
+import { unfinishedFrom } from './key-chain.ts';
 import type { TickContext } from './tick-context.ts';
 
 /**
@@ -65,9 +66,16 @@ export class Dependents {
       const job = done.pop()!;
       const waiters = await ctx.tick.waitingOn(job.id);
       if (job === finished) count = waiters.length;
-      for (const waiter of waiters) {
+      for (const listed of waiters) {
+        const waiter = ctx.current(listed);
+        if (waiter.state !== JobState.waiting) continue; // ended meanwhile, in this same pass
         const deps = waiter.dependsOn.length === 0 ? [] : await ctx.tick.getMany(waiter.dependsOn);
-        const after = waiter.after === null ? undefined : await ctx.tick.get(waiter.after);
+        const after = waiter.after === null ? undefined : await unfinishedFrom((id) => ctx.tick.get(id), await ctx.tick.get(waiter.after));
+        if (after !== undefined && after.id !== waiter.after) {
+          // Its predecessor ended without running: it waits for the one before that.
+          ctx.tick.put(update(waiter, ctx.now, { after: after.id }), waiter);
+          continue;
+        }
         const verdict = evaluateBlockers(waiter, deps, after);
         if (verdict.kind === 'blocked') continue;
         if (verdict.kind === 'clear') {

@@ -11,6 +11,8 @@ export const ErrorCode = {
   idempotencyConflict: 'idempotency-conflict',
   dependencyCycle: 'dependency-cycle',
   illegalTransition: 'illegal-transition',
+  /** A retry refused: a dependency has failed or been cancelled (retry it first). */
+  dependencyFailed: 'dependency-failed',
   storeConflict: 'store-conflict',
   storageFull: 'storage-full',
   stopped: 'stopped',
@@ -101,6 +103,18 @@ export class IllegalTransitionError extends BatonError {
   constructor(jobId: string, from: string, to: string) {
     super(ErrorCode.illegalTransition, `Job ${jobId} cannot go from \`${from}\` to \`${to}\``);
     this.name = 'IllegalTransitionError';
+  }
+}
+
+/** A dead-letter retry refused: the job's dependency failed or was cancelled, so it would fail again at once. */
+export class DependencyFailedError extends BatonError {
+  readonly jobId: string;
+  readonly dependencyId: string;
+  constructor(jobId: string, dependencyId: string, state: string) {
+    super(ErrorCode.dependencyFailed, `Job ${jobId} cannot be retried while its dependency ${dependencyId} is ${state}: retry ${dependencyId} first`);
+    this.name = 'DependencyFailedError';
+    this.jobId = jobId;
+    this.dependencyId = dependencyId;
   }
 }
 

@@ -10,7 +10,7 @@
  */
 export { createScheduler, Scheduler, type StopOptions } from './scheduler.ts';
 export type { SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, JobOf, TypeOf, PayloadOf, ResultOf } from './api.ts';
-export type { JobContext, DependencyResult } from './context.ts';
+export type { JobContext, DependencyResult, StepInfo } from './context.ts';
 export { createTimerClock, type Clock, type TimerHandle, type TimerHost } from './clock.ts';
 export { createRandom, type Random } from './random.ts';
 export {
@@ -85,6 +85,7 @@ export {
   IdempotencyConflictError,
   DependencyCycleError,
   IllegalTransitionError,
+  DependencyFailedError,
   StoreConflictError,
   StorageFullError,
   StoppedError,

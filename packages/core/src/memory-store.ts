@@ -143,15 +143,19 @@ export class MemoryStore implements Store {
   private write(record: JobRecord): void {
     const previous = this.jobs.get(record.id);
     this.jobs.set(record.id, record);
+    const wasWaiting = previous?.state === JobState.waiting;
+    const isWaiting = record.state === JobState.waiting;
+    // Still waiting, for another job: its key's predecessor ended without running.
+    const relinked = wasWaiting && isWaiting && previous.after !== record.after;
     if (previous !== undefined) {
       this.stateCounts[previous.state][previous.priority]!--;
-      if (previous.state === JobState.waiting && record.state !== JobState.waiting) this.unindexWaiter(previous);
+      if (wasWaiting && (!isWaiting || relinked)) this.unindexWaiter(previous);
     } else if (record.key !== null) {
       const tail = this.keyTails.get(record.key);
       if (tail === undefined || tail < record.id) this.keyTails.set(record.key, record.id);
     }
     this.stateCounts[record.state][record.priority]!++;
-    if (record.state === JobState.waiting && previous?.state !== JobState.waiting) {
+    if (isWaiting && (!wasWaiting || relinked)) {
       for (const blocker of blockersOf(record)) {
         let set = this.waiters.get(blocker);
         if (set === undefined) {

@@ -24,7 +24,10 @@ export interface PromoteParts {
  * holder is gone) is recovered: ready again, or failed if out of attempts.
  */
 export async function promote(ctx: TickContext, p: PromoteParts): Promise<void> {
-  for (const base of await ctx.tick.due(ctx.now, p.maxBatch)) {
+  for (const listed of await ctx.tick.due(ctx.now, p.maxBatch)) {
+    // Handling one due job can end another on the list (a failed dependency, say): skip what changed since.
+    const base = ctx.current(listed);
+    if (base !== listed) continue;
     if (base.state === JobState.running) {
       await recoverLease(ctx, base, p);
     } else if (base.deadlineAtMs !== null && ctx.now >= base.deadlineAtMs) {
@@ -40,6 +43,9 @@ async function recoverLease(ctx: TickContext, base: JobRecord, p: PromoteParts):
   if (cause === null) return;
   p.metrics.stalled++;
   const fault = failure(FailureKind.transient, CauseCode.leaseExpired, cause.message!);
-  if (base.attempt >= base.retry.maxAttempts) await p.dependents.fail(ctx, base, cause, fault);
+  if (base.deadlineAtMs !== null && ctx.now >= base.deadlineAtMs) {
+    const late: Cause = { code: CauseCode.deadlineExceeded, message: `deadline ${base.deadlineAtMs} passed while its worker was gone (${cause.message})` };
+    await p.dependents.fail(ctx, base, late, fault);
+  } else if (base.attempt >= base.retry.maxAttempts) await p.dependents.fail(ctx, base, cause, fault);
   else ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, p.congestion.stepMs), error: fault }), base, cause);
 }

@@ -1,12 +1,12 @@
 import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
 import type { JobOf, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
-import type { AttemptHost } from './attempt.ts';
+import type { Attempt, AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
 import type { Clock } from './clock.ts';
 import { Congestion } from './congestion.ts';
 import { Connectivity } from './connectivity.ts';
 import { Dependents } from './dependents.ts';
-import { StoppedError, ValidationError } from './errors.ts';
+import { CancelledError, StoppedError, ValidationError } from './errors.ts';
 import { Emitter, type EventName, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { ResourceHealth } from './health.ts';
 import { createIdGenerator } from './ids.ts';
@@ -30,10 +30,9 @@ export interface StopOptions {
 }
 
 interface StepWrite {
-  readonly jobId: string;
+  readonly attempt: Attempt;
   readonly name: string;
   readonly result: Json;
-  readonly attempt: number;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
 }
@@ -112,9 +111,9 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
           this.readingSteps--;
         }
       },
-      writeStep: (jobId, name, result, attempt) =>
+      writeStep: (attempt, name, result) =>
         new Promise<void>((resolve, reject) => {
-          this.stepWrites.push({ jobId, name, result, attempt, resolve, reject });
+          this.stepWrites.push({ attempt, name, result, resolve, reject });
           this.kick();
         }),
       recordProgress: (jobId, progress) => {
@@ -339,16 +338,13 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.beats = new Map();
 
     for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs);
+    // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
+    for (const step of stepWrites) this.writeStep(ctx, step);
     this.outcomes.push(...this.leases.expire(ctx.now));
     const outcomes = this.outcomes;
     this.outcomes = [];
     for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
     for (const op of operations) await this.ops.apply(ctx, op);
-    for (const step of stepWrites) {
-      ctx.tick.putStep({ jobId: step.jobId, name: step.name, result: step.result, attempt: step.attempt, atMs: ctx.now });
-      ctx.fx.settle.push(step.resolve);
-      ctx.fx.rejections.push(step.reject);
-    }
     this.leases.renew(ctx, beats);
     await this.connectivity.releaseParked(ctx, this.congestion.stepMs);
     if (this.status === 'running') {
@@ -363,6 +359,22 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     }
     this.health.flush(ctx.tick);
     await this.commit(ctx);
+  }
+
+  /** A step result, stored only while its attempt holds the job: a given-up attempt's late result is refused. */
+  private writeStep(ctx: TickContext, step: StepWrite): void {
+    const { attempt } = step;
+    if (!this.leases.holds(attempt)) {
+      step.reject(
+        new CancelledError(
+          `attempt ${attempt.record.attempt} of job ${attempt.record.id} no longer holds the job: step ${JSON.stringify(step.name)} is not stored`,
+        ),
+      );
+      return;
+    }
+    ctx.tick.putStep({ jobId: attempt.record.id, name: step.name, result: step.result, attempt: attempt.record.attempt, atMs: ctx.now });
+    ctx.fx.settle.push(step.resolve);
+    ctx.fx.rejections.push(step.reject);
   }
 
   /** Commits the tick's batch; then, and only then, arms the timer, publishes, settles and starts handlers. */

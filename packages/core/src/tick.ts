@@ -26,6 +26,8 @@ export class Tick {
   /** Stored rows this tick moved out of an index: a query over the store fetches that many extra. */
   private readonly rankedUpdates = new Map<string, number>();
   private timedUpdates = 0;
+  /** Jobs this tick made ready (a claim pass reads this to see whether to look again). */
+  readied = 0;
 
   constructor(store: Store) {
     this.store = store;
@@ -56,6 +58,7 @@ export class Tick {
 
   /** `record` replaces `base` (the version this tick read, or `null` for a new job). */
   put(record: JobRecord, base: JobRecord | null): void {
+    if (record.state === 'ready' && base?.state !== 'ready') this.readied++;
     if (!this.baseVersion.has(record.id)) {
       this.baseVersion.set(record.id, base === null ? null : { version: base.version, state: base.state });
       if (base !== null && base.rank !== null) this.rankedUpdates.set(base.queue, (this.rankedUpdates.get(base.queue) ?? 0) + 1);

@@ -6,7 +6,8 @@ import { JobState } from './job.ts';
  * state before a job exists.
  */
 const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
-  new: [JobState.waiting, JobState.scheduled, JobState.ready],
+  // new → failed/cancelled: submitted after a dependency had already failed (by its policy).
+  new: [JobState.waiting, JobState.scheduled, JobState.ready, JobState.failed, JobState.cancelled],
   waiting: [JobState.ready, JobState.scheduled, JobState.failed, JobState.cancelled],
   scheduled: [JobState.ready, JobState.failed, JobState.cancelled],
   // ready → scheduled: deferred by a breaker, budget, throttle or rate limit, no attempt spent.
@@ -14,8 +15,8 @@ const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
   // running → ready: the lease expired, or the job was preempted.
   running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready],
   succeeded: [],
-  // failed → ready/scheduled: a manual retry from the dead-letter set.
-  failed: [JobState.ready, JobState.scheduled],
+  // failed → ready/scheduled/waiting: a manual retry from the dead-letter set (it may wait for its key or dependencies).
+  failed: [JobState.ready, JobState.scheduled, JobState.waiting],
   cancelled: [],
 };
 

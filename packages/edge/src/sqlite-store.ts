@@ -69,6 +69,7 @@ export class SqliteStore implements Store {
       CREATE INDEX IF NOT EXISTS ${jobs}_state ON ${jobs} (state, id);
       CREATE INDEX IF NOT EXISTS ${jobs}_queue ON ${jobs} (queue, id);
       CREATE TABLE IF NOT EXISTS ${blockers} (blocker TEXT NOT NULL, job_id TEXT NOT NULL, PRIMARY KEY (blocker, job_id));
+      CREATE INDEX IF NOT EXISTS ${blockers}_job ON ${blockers} (job_id);
       CREATE TABLE IF NOT EXISTS ${idem} (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, fingerprint TEXT NOT NULL, expires_at REAL NOT NULL);
       CREATE TABLE IF NOT EXISTS ${steps} (job_id TEXT NOT NULL, name TEXT NOT NULL, result TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (job_id, name));
       CREATE TABLE IF NOT EXISTS ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -215,13 +216,15 @@ export class SqliteStore implements Store {
         if (wasWaiting && !isWaiting) {
           for (const blocker of blockersOf(record)) this.sql.exec(`DELETE FROM ${blockers} WHERE blocker = ? AND job_id = ?`, blocker, record.id);
         }
-        if (isWaiting && !wasWaiting) {
+        // Still waiting, rewritten: it may wait for another job now (its key's predecessor ended without running).
+        if (wasWaiting && isWaiting) this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, record.id);
+        if (isWaiting) {
           for (const blocker of blockersOf(record)) this.sql.exec(`INSERT OR IGNORE INTO ${blockers} (blocker, job_id) VALUES (?, ?)`, blocker, record.id);
         }
       }
       for (const id of batch.deletes) {
         this.sql.exec(`DELETE FROM ${jobs} WHERE id = ?`, id);
-        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id); // rare (retention); a scan of a small table
+        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id);
         this.sql.exec(`DELETE FROM ${steps} WHERE job_id = ?`, id);
       }
       for (const r of batch.idempotency) {

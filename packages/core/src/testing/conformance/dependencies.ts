@@ -94,6 +94,68 @@ export function dependencies(harness: StoreHarness): ConformanceGroup {
         equal((await rig.store.list({})).jobs.length, 0, 'nothing stored');
       },
     ),
+
+    scenario<{ fail: Handler; after: Handler }>(
+      'stores and fails by its policy a job submitted after its dependency failed',
+      () => ({
+        handlers: {
+          fail: async () => {
+            throw JobError.nonRetryable('upstream broke');
+          },
+          after: async (_p: null, ctx) => ctx.dependencies.map((d) => d.state),
+        },
+      }),
+      async (rig) => {
+        const { job: root } = await rig.scheduler.submit({ type: 'fail' });
+        await rig.advance(10);
+        equal((await rig.store.get(root.id))?.state, JobState.failed, 'the dependency failed');
+        const [failer, canceller, continuer] = await rig.scheduler.submitAll([
+          { type: 'after', dependsOn: [root.id] },
+          { type: 'after', dependsOn: [root.id], onDependencyFailure: 'cancel' },
+          { type: 'after', dependsOn: [root.id], onDependencyFailure: 'continue' },
+        ]);
+        equal(failer!.job.state, JobState.failed, 'stored, failed at once');
+        equal(failer!.job.history.at(-1)!.cause.code, 'dependency-failed', 'with the cause');
+        equal(canceller!.job.state, JobState.cancelled, 'policy cancel');
+        equal((await rig.scheduler.waitFor(continuer!.job.id)).state, JobState.succeeded, 'policy continue runs anyway');
+        equal((await rig.store.get(failer!.job.id))?.state, JobState.failed, 'the store has what submit answered');
+      },
+    ),
+
+    scenario<{ flaky: Handler; after: Handler }, { fail: boolean }>(
+      'retries a dependent only once its dependencies can succeed: refused while one has failed, waiting while one runs',
+      () => {
+        const state = { fail: true };
+        return {
+          state,
+          handlers: {
+            flaky: async () => {
+              if (state.fail) throw JobError.nonRetryable('down');
+              return 7;
+            },
+            after: async (_p: null, ctx) => ctx.dependencies.map((d) => d.state),
+          },
+        };
+      },
+      async (rig, state) => {
+        const [dep, dependent] = await rig.scheduler.submitAll([
+          { ref: 'dep', type: 'flaky' },
+          { type: 'after', dependsOn: ['dep'] },
+        ]);
+        await rig.advance(10);
+        equal((await rig.store.get(dependent!.job.id))?.state, JobState.failed, 'the dependent failed with its dependency');
+        const refused = await rejects(rig.scheduler.retry(dependent!.job.id), 'dependency-failed', 'retrying the dependent alone');
+        ok(refused.message.includes(dep!.job.id), `the error names the dependency: ${refused.message}`);
+        equal((await rig.store.get(dependent!.job.id))?.state, JobState.failed, 'still in the dead-letter set');
+        state.fail = false;
+        await rig.scheduler.retry(dep!.job.id);
+        const waiting = await rig.scheduler.retry(dependent!.job.id);
+        ok(waiting.state === JobState.waiting || waiting.state === JobState.ready, `retried: ${waiting.state}`);
+        const done = await rig.scheduler.waitFor(dependent!.job.id);
+        equal(done.state, JobState.succeeded, 'runs once its dependency has succeeded');
+        deepEqual(done.result, ['succeeded'], 'and sees it succeeded');
+      },
+    ),
   ];
   return { name: 'dependencies', cases };
 }

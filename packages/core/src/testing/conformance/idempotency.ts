@@ -72,6 +72,38 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
         for (const [n, count] of effects) equal(count, 1, `effect ${n} happened once`);
       },
     ),
+
+    scenario<{ pay: Handler }, { effects: number }>(
+      'runs no step of an attempt already given up, though its handler ignores the signal',
+      (rig) => {
+        const state = { effects: 0 };
+        return {
+          state,
+          handlers: {
+            pay: async (_p: null, ctx) => {
+              await ctx.step('prepare', () => 'ready');
+              if (ctx.attempt === 1) await rig().sleep(500); // times out at 100 ms, and ignores ctx.signal
+              await ctx.step('effect', () => {
+                state.effects++;
+                return 'paid';
+              });
+            },
+          },
+          retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 0, jitter: 'none' } },
+          queues: { default: { concurrency: 2 } },
+        };
+      },
+      async (rig, state) => {
+        const { job } = await rig.scheduler.submit({ type: 'pay', timeoutMs: 100 });
+        await rig.advance(2_000);
+        const done = await rig.store.get(job.id);
+        equal(done?.state, JobState.succeeded, 'the retry succeeded');
+        equal(done?.attempt, 2, 'on the second attempt');
+        equal(state.effects, 1, 'the effect ran once: the timed-out attempt ran no step after it was given up');
+        const steps = await rig.store.steps(job.id);
+        equal(steps.find((s) => s.name === 'effect')?.attempt, 2, 'written by the attempt that held the job');
+      },
+    ),
   ];
   return { name: 'idempotency and steps', cases };
 }

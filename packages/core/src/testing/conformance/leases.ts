@@ -91,6 +91,30 @@ export function leases(harness: StoreHarness): ConformanceGroup {
         deepEqual((await rig.scheduler.metrics()).silent, [job.id], 'silent after 2 s');
       },
     ),
+
+    scenario<{ hang: Handler; after: Handler }>(
+      'fails a job whose lease lapsed past its deadline, and runs what waited on it',
+      () => ({
+        handlers: { hang: () => new Promise(() => {}), after: async (_p: null, ctx) => ctx.dependencies.map((d) => d.state) },
+        leaseMs: 1_000,
+        queues: { default: { concurrency: 2 } },
+      }),
+      async (rig) => {
+        const [late, next] = await rig.scheduler.submitAll([
+          { ref: 'late', type: 'hang', deadlineAtMs: rig.clock.now() + 500 },
+          { type: 'after', dependsOn: ['late'], onDependencyFailure: 'continue' },
+        ]);
+        await rig.advance(10);
+        equal((await rig.store.get(late!.job.id))?.state, JobState.running, 'running');
+        await rig.crashAndRestart(); // its worker is gone; the deadline passes before the lease lapses
+        await rig.advance(1_100);
+        const failed = await rig.store.get(late!.job.id);
+        equal(failed?.state, JobState.failed, 'failed, not readied to run past its deadline');
+        equal(failed?.history.at(-1)?.cause.code, 'deadline-exceeded', 'at its deadline');
+        await rig.advance(10);
+        equal((await rig.store.get(next!.job.id))?.state, JobState.succeeded, 'what waited on it ran, with no other wake-up');
+      },
+    ),
   ];
   return { name: 'leases', cases };
 }

@@ -167,6 +167,35 @@ export function lifecycle(harness: StoreHarness): ConformanceGroup {
         );
       },
     ),
+
+    scenario<{ hang: Handler; work: Handler }>(
+      'never announces a state the store did not keep, when one job ends another in the same tick',
+      () => ({ handlers: { hang: () => new Promise(() => {}), work: noop }, queues: { default: { concurrency: 1 } } }),
+      async (rig) => {
+        const deadline = rig.clock.now() + 1_000;
+        const [, first, second] = await rig.scheduler.submitAll([
+          { ref: 'blocker', type: 'hang' },
+          { ref: 'first', type: 'work', dependsOn: ['blocker'], deadlineAtMs: deadline },
+          { type: 'work', dependsOn: ['first'], onDependencyFailure: 'cancel', deadlineAtMs: deadline },
+        ]);
+        const announced = new Map<string, Array<{ to: string; version: number }>>();
+        rig.scheduler.on('*', (e) => {
+          if (!('to' in e)) return;
+          const list = announced.get(e.jobId) ?? [];
+          list.push({ to: e.to, version: e.job.version });
+          announced.set(e.jobId, list);
+        });
+        const waited = rig.scheduler.waitFor(second!.job.id);
+        await rig.advance(2_000); // both deadlines pass in one tick; the first's failure cancels the second
+        const stored = await rig.store.get(second!.job.id);
+        const events = announced.get(second!.job.id) ?? [];
+        equal(events.length, 1, `one transition announced for the second job: ${JSON.stringify(events)}`);
+        equal(events[0]!.to, stored!.state, 'the one the store kept');
+        equal(events[0]!.version, stored!.version, 'at the version the store kept');
+        equal((await waited).state, stored!.state, 'waitFor resolves with the stored state');
+        equal((await rig.store.get(first!.job.id))?.state, JobState.failed, 'the first failed at its deadline');
+      },
+    ),
   ];
   return { name: 'lifecycle', cases };
 }

@@ -149,6 +149,21 @@ export function storeContract(harness: StoreHarness): ConformanceGroup {
       );
     }),
 
+    withStore('moves a waiting job that now waits for another job to that job in waitingOn', async (store) => {
+      const first = sampleRecord({ key: 'k' });
+      const second = sampleRecord({ key: 'k', state: JobState.waiting, rank: null, after: first.id });
+      const third = sampleRecord({ key: 'k', state: JobState.waiting, rank: null, after: second.id });
+      await store.commit(insert(first, second, third));
+      // The second is cancelled while waiting: the third waits for the first now, still `waiting`.
+      await store.commit(batch({ jobs: [bump(second, { state: JobState.cancelled }), bump(third, { after: first.id })] }));
+      deepEqual(
+        (await store.waitingOn(first.id)).map((r) => r.id),
+        [third.id],
+        'found by its new blocker',
+      );
+      deepEqual(await store.waitingOn(second.id), [], 'and no longer by its old one');
+    }),
+
     withStore('finds the last job of an ordering key', async (store) => {
       const a = sampleRecord({ key: 'user-1' });
       const b = sampleRecord({ key: 'user-1' });

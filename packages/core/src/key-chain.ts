@@ -1,0 +1,49 @@
+import { isTerminal, type JobRecord } from './job.ts';
+import type { Tick } from './tick.ts';
+
+/** Meta entry naming the last job admitted with an ordering key. */
+const TAIL = 'key-tail:';
+
+/**
+ * Ordering keys: jobs with one key run one at a time, in the order they
+ * were admitted. Each keyed job names the job it waits for (`after`); the
+ * key's tail (the last admitted) is kept in the store's meta, so the order
+ * does not depend on how ids sort (ids from another scheduler, or from a
+ * batch admitted dependencies first). A job that ends without running
+ * (cancelled, failed on its deadline or a dependency) leaves the chain:
+ * whoever waited for it waits for the job before it.
+ */
+export async function keyPredecessor(tick: Tick, key: string, exclude?: string): Promise<JobRecord | undefined> {
+  const tailId = await tick.getMeta(TAIL + key);
+  // A store written before tails were kept: its greatest id with the key is the tail.
+  const tail = typeof tailId === 'string' ? await tick.get(tailId) : await tick.lastWithKey(key);
+  return unfinishedFrom((id) => tick.get(id), tail, exclude);
+}
+
+/** Reads a job by id (from a tick, or from jobs not stored yet). */
+export type JobLookup = (id: string) => Promise<JobRecord | undefined>;
+
+/**
+ * The nearest job at or before `job` in its key's chain that has not
+ * finished, or `undefined` when nothing before it can still run. Walks back
+ * past jobs that ended without ever starting (their own predecessor may
+ * still be running); a job that started had nothing before it left.
+ */
+export async function unfinishedFrom(get: JobLookup, job: JobRecord | undefined, exclude?: string): Promise<JobRecord | undefined> {
+  const seen = new Set<string>();
+  let at = job;
+  while (at !== undefined && !seen.has(at.id)) {
+    seen.add(at.id);
+    if (at.id !== exclude) {
+      if (!isTerminal(at.state)) return at;
+      if (at.startedAtMs !== null) return undefined;
+    }
+    at = at.after === null ? undefined : await get(at.after);
+  }
+  return undefined;
+}
+
+/** Makes `id` the tail of `key`: the job the next one with that key waits for. */
+export function setKeyTail(tick: Tick, key: string, id: string): void {
+  tick.putMeta(TAIL + key, id);
+}
