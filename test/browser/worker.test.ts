@@ -93,6 +93,35 @@ describe('several workers on one database: one leader by Web Lock, the rest forw
   });
 });
 
+describe('a forwarded submit run again (Chromium)', () => {
+  it('makes one job of it: the leader may have committed and died before its answer arrived', async () => {
+    const db = `forward-${Date.now()}`;
+    const worker = startWorker(db);
+    const baton = connect(worker);
+    await expect.poll(() => baton.role()).toBe('leader');
+    // Another tab's worker forwards a submit over the database's channel. Its answer is lost with the
+    // leader that committed it; the follower sends the same request again once a leader announces
+    // itself (or runs it itself, once it leads). The page plays that follower here.
+    const channel = new BroadcastChannel(`baton:${db}`);
+    const answers: Array<{ ok: boolean; value: Array<{ job: { id: string }; deduplicated: boolean }> }> = [];
+    channel.onmessage = (e: MessageEvent<{ kind: string; id: string; value: never }>) => {
+      if (e.data.kind === 'response' && e.data.id === 'forwarded-1') answers.push(e.data.value);
+    };
+    const request = { kind: 'request', id: 'forwarded-1', method: 'submit', arg: [{ type: 'resize', payload: { width: 10, height: 10 } }] };
+    channel.postMessage(request);
+    await expect.poll(() => answers.length).toBe(1);
+    channel.postMessage(request);
+    await expect.poll(() => answers.length).toBe(2);
+    expect(answers.map((a) => a.ok)).toEqual([true, true]);
+    expect(answers[1]!.value[0]!.job.id).toBe(answers[0]!.value[0]!.job.id);
+    expect(answers[1]!.value[0]!.deduplicated).toBe(true);
+    expect((await baton.list({})).jobs).toHaveLength(1);
+    channel.close();
+    baton.close();
+    worker.terminate();
+  });
+});
+
 describe('crash safety (Chromium)', () => {
   it('finishes a job whose worker was terminated mid-run, without repeating its recorded step', async () => {
     const db = `crash-${Date.now()}`;

@@ -1,4 +1,4 @@
-import { createScheduler, type Handlers, type Scheduler, type SchedulerEvent, type SchedulerOptions } from '@baton/core';
+import { createScheduler, type Handlers, type JobInput, type Scheduler, type SchedulerEvent, type SchedulerOptions } from '@baton/core';
 import { type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
 import { systemClock, systemRandom } from '@baton/core/system';
 import { expose, type Endpoint } from 'comlink';
@@ -25,6 +25,25 @@ export interface WorkerApi extends SchedulerEndpoint {
 }
 
 type Method = keyof SchedulerEndpoint | 'setOnline';
+
+/** How long a tab's forwarded submit is remembered by its request id: far longer than a leader change takes. */
+const FORWARD_TTL_MS = 60 * 60 * 1000;
+
+/**
+ * A call forwarded from another tab, as the leader runs it. A submit gets
+ * an idempotency key from the request's id (for each job without one), so
+ * the same request run again (re-sent after a leader change, or run by the
+ * forwarding tab once it leads) returns the jobs it made instead of making
+ * them twice: the leader may have committed and died before answering.
+ */
+function forwarded(requestId: string, method: Method, arg: unknown): unknown {
+  if (method !== 'submit') return arg;
+  return (arg as ReadonlyArray<JobInput<string, unknown>>).map((input, i) =>
+    input.idempotencyKey === undefined
+      ? { ...input, idempotencyKey: `baton-forward:${requestId}:${i}`, idempotencyTtlMs: input.idempotencyTtlMs ?? FORWARD_TTL_MS }
+      : input,
+  );
+}
 type Message =
   | { readonly kind: 'request'; readonly id: string; readonly method: Method; readonly arg: unknown }
   | { readonly kind: 'response'; readonly id: string; readonly value: unknown }
@@ -74,7 +93,9 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
   channel.onmessage = (message: MessageEvent<Message>) => {
     const data = message.data;
     if (data.kind === 'request' && scheduler !== null) {
-      void local(data.method, data.arg).then((value) => channel.postMessage({ kind: 'response', id: data.id, value } satisfies Message));
+      void local(data.method, forwarded(data.id, data.method, data.arg)).then((value) =>
+        channel.postMessage({ kind: 'response', id: data.id, value } satisfies Message),
+      );
     } else if (data.kind === 'response') {
       pending.get(data.id)?.resolve(data.value);
       pending.delete(data.id);
@@ -117,7 +138,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     // Calls this worker forwarded to a leader that went away are answered here now.
     for (const [id, request] of pending) {
       pending.delete(id);
-      void local(request.method, request.arg).then(request.resolve);
+      void local(request.method, forwarded(id, request.method, request.arg)).then(request.resolve);
     }
     await new Promise<never>(() => {});
   });
