@@ -5,6 +5,7 @@ import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
 import { assertAcyclic } from './graph.ts';
 import { keyPredecessor, setKeyTail, unfinishedFrom } from './key-chain.ts';
+import { LIMITS } from './limits.ts';
 import { canonicalJson, hash53 } from './json.ts';
 import { JobState, type Cause, type JobInput, type JobRecord } from './job.ts';
 import { type ResolvedInput, resolveInput } from './input.ts';
@@ -41,8 +42,11 @@ export function prepareUnit(
   now: number,
   nextId: (nowMs: number) => string,
 ): Omit<SubmitUnit, 'resolve' | 'reject'> {
-  if (!Array.isArray(inputs) || inputs.length === 0) {
-    throw new ValidationError('jobs', `Expected \`jobs\` to be a non-empty array, got ${Array.isArray(inputs) ? '[]' : typeof inputs}`);
+  if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > LIMITS.batch) {
+    throw new ValidationError(
+      'jobs',
+      `Expected \`jobs\` to be an array of 1 to ${LIMITS.batch} jobs, got ${Array.isArray(inputs) ? `${inputs.length} jobs` : typeof inputs}`,
+    );
   }
   const resolved = inputs.map((input, i) => resolveInput(input, handlers, options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
   const refs = new Map<string, number>();

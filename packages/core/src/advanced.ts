@@ -28,5 +28,6 @@ export { isLegalTransition } from './transitions.ts';
 export { Histogram } from './metrics.ts';
 export { emptyBatch } from './store.ts';
 export { capture, toErrorBody, fromErrorBody, unwrap, type ErrorBody, type Result } from './result.ts';
+export { assertJson } from './json.ts';
 export type { SchedulerEndpoint } from './api.ts';
 export { serveScheduler, useEndpoint } from './endpoint.ts';

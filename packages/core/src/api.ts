@@ -80,16 +80,16 @@ export interface SchedulerApi<H extends Handlers = Handlers> {
 /**
  * The same calls as a remote endpoint answers them, across a thread (a
  * Worker) or an RPC boundary (a Durable Object): plain data both ways,
- * errors as a `Result` (structured clone keeps data, not prototypes),
- * `null` for nothing. `serveScheduler` makes one of a scheduler;
+ * every answer a `Result` (structured clone keeps data, not prototypes;
+ * a host may refuse any call, for a rate limit say), `null` for nothing. `serveScheduler` makes one of a scheduler;
  * `useEndpoint` turns one back into a `SchedulerApi`.
  */
 export interface SchedulerEndpoint {
   submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
-  get(id: string): Promise<JobRecord | null>;
-  list(query: ListQuery): Promise<ListPage>;
+  get(id: string): Promise<Result<JobRecord | null>>;
+  list(query: ListQuery): Promise<Result<ListPage>>;
   cancel(id: string): Promise<Result<JobRecord>>;
   retry(id: string): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
-  metrics(): Promise<MetricsSnapshot>;
+  metrics(): Promise<Result<MetricsSnapshot>>;
 }

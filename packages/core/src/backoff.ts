@@ -1,3 +1,4 @@
+import { LIMITS } from './limits.ts';
 import { ValidationError } from './errors.ts';
 import type { Random } from './random.ts';
 
@@ -83,7 +84,8 @@ export function nextDelayMs(backoff: Backoff, input: BackoffInput, random: Rando
 }
 
 function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return text.length <= 80 ? text : `${text.slice(0, 80)}…`;
 }
 
 /** Fills in defaults and checks every field, naming the bad one. */
@@ -96,16 +98,16 @@ export function resolveBackoff(field: string, input: Partial<Backoff> | undefine
   const jitter = input.jitter ?? defaults.jitter;
   if (!Object.values(Jitter).includes(jitter))
     throw new ValidationError(`${field}.jitter`, `Expected \`${field}.jitter\` to be "none", "full", "equal" or "decorrelated", got ${show(jitter)}`);
-  const num = (name: keyof Backoff, min: number): number => {
+  const num = (name: keyof Backoff, min: number, max: number): number => {
     const value = input[name] ?? defaults[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-      throw new ValidationError(`${field}.${name}`, `Expected \`${field}.${name}\` to be a finite number from ${min} and up, got ${show(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      throw new ValidationError(`${field}.${name}`, `Expected \`${field}.${name}\` to be a finite number from ${min} to ${max}, got ${show(value)}`);
     }
     return value;
   };
-  const delayMs = num('delayMs', 0);
-  const maxDelayMs = num('maxDelayMs', 0);
+  const delayMs = num('delayMs', 0, LIMITS.durationMs);
+  const maxDelayMs = num('maxDelayMs', 0, LIMITS.durationMs);
   if (maxDelayMs < delayMs)
     throw new ValidationError(`${field}.maxDelayMs`, `Expected \`${field}.maxDelayMs\` (${maxDelayMs}) to be at least \`delayMs\` (${delayMs})`);
-  return { kind, delayMs, factor: num('factor', 1), maxDelayMs, jitter, priorityScale: num('priorityScale', 0) };
+  return { kind, delayMs, factor: num('factor', 1, LIMITS.backoffFactor), maxDelayMs, jitter, priorityScale: num('priorityScale', 0, 10) };
 }

@@ -9,12 +9,12 @@ export function serveScheduler<H extends Handlers>(typed: SchedulerApi<H>): Sche
   const api = typed as unknown as SchedulerApi;
   return {
     submit: (inputs) => capture(() => api.submitAll(inputs as never)),
-    get: async (id) => (await api.get(id)) ?? null,
-    list: (query) => api.list(query),
+    get: (id) => capture(async () => (await api.get(id)) ?? null),
+    list: (query) => capture(() => api.list(query)),
     cancel: (id) => capture(() => api.cancel(id)),
     retry: (id) => capture(() => api.retry(id)),
     waitFor: (id) => capture(() => api.waitFor(id)),
-    metrics: () => api.metrics(),
+    metrics: () => capture(() => api.metrics()),
   };
 }
 
@@ -26,11 +26,11 @@ export function useEndpoint<H extends Handlers = Handlers>(endpoint: SchedulerEn
   return {
     submit: async (input) => unwrap(await endpoint.submit([input as JobInput<string, unknown>]))[0] as never,
     submitAll: async (inputs) => unwrap(await endpoint.submit(inputs as ReadonlyArray<JobInput<string, unknown>>)) as Array<SubmitResult<H>>,
-    get: async (id) => ((await endpoint.get(id)) ?? undefined) as JobOf<H> | undefined,
-    list: (query = {}) => endpoint.list(query) as Promise<ListPage<JobOf<H>>>,
+    get: async (id) => (unwrap(await endpoint.get(id)) ?? undefined) as JobOf<H> | undefined,
+    list: async (query = {}) => unwrap(await endpoint.list(query)) as ListPage<JobOf<H>>,
     cancel: async (id) => unwrap(await endpoint.cancel(id)) as JobOf<H>,
     retry: async (id) => unwrap(await endpoint.retry(id)) as JobOf<H>,
     waitFor: async (job) => unwrap(await endpoint.waitFor(typeof job === 'string' ? job : job.id)) as JobRecord as never,
-    metrics: () => endpoint.metrics(),
+    metrics: async () => unwrap(await endpoint.metrics()),
   };
 }

@@ -32,6 +32,12 @@ export const ErrorCode = {
   unsupportedMediaType: 'unsupported-media-type',
   /** An HTTP answer that was not a Baton error body. */
   http: 'http',
+  /** Too many requests: slow down (`retryAfterMs` says when to come back). */
+  rateLimited: 'rate-limited',
+  /** The tenant's storage is full: nothing more is taken until retention frees some. */
+  quotaExceeded: 'quota-exceeded',
+  /** Too many event streams open at once. */
+  tooManyStreams: 'too-many-streams',
   /** Something failed that should not have; the details are in the server's log. */
   internal: 'internal',
 } as const;

@@ -45,6 +45,7 @@ export {
   type Logger,
 } from './options.ts';
 export { DEFAULT_AGING_STEP_MS } from './priority.ts';
+export { LIMITS } from './limits.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
 export { DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';

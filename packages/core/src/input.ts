@@ -2,7 +2,8 @@ import { ValidationError } from './errors.ts';
 import { DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions } from './job.ts';
 import { assertJson } from './json.ts';
 import { DEFAULT_QUEUE, type Handlers, type ResolvedOptions } from './options.ts';
-import { number, resolveRetry, show, text } from './validate.ts';
+import { LIMITS } from './limits.ts';
+import { duration, list, number, resolveRetry, show, text } from './validate.ts';
 
 const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'type',
@@ -84,15 +85,14 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
   if (input.delayMs !== undefined && input.runAtMs !== undefined) {
     throw new ValidationError(`${field}.delayMs`, `Give \`${field}.delayMs\` or \`${field}.runAtMs\`, not both`);
   }
+  const horizon = nowMs + LIMITS.horizonMs;
   const runAtMs =
     input.delayMs !== undefined
-      ? nowMs + number(`${field}.delayMs`, input.delayMs, 0)
+      ? nowMs + duration(`${field}.delayMs`, input.delayMs, 0)
       : input.runAtMs !== undefined
-        ? number(`${field}.runAtMs`, input.runAtMs, 0)
+        ? number(`${field}.runAtMs`, input.runAtMs, 0, false, horizon)
         : null;
-  const dependsOn = input.dependsOn ?? [];
-  if (!Array.isArray(dependsOn))
-    throw new ValidationError(`${field}.dependsOn`, `Expected \`${field}.dependsOn\` to be an array of ids, got ${show(dependsOn)}`);
+  const dependsOn = list(`${field}.dependsOn`, input.dependsOn ?? [], LIMITS.dependsOn, 'job ids') as string[];
   dependsOn.forEach((id: unknown, i: number) => {
     text(`${field}.dependsOn[${i}]`, id);
   });
@@ -105,14 +105,19 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
       `Expected \`${field}.onDependencyFailure\` to be "fail", "cancel" or "continue", got ${show(policy)}`,
     );
   }
-  const tags = input.tags ?? [];
-  if (!Array.isArray(tags)) throw new ValidationError(`${field}.tags`, `Expected \`${field}.tags\` to be an array of strings, got ${show(tags)}`);
+  const tags = list(`${field}.tags`, input.tags ?? [], LIMITS.tags, 'strings') as string[];
   tags.forEach((tag: unknown, i: number) => {
-    text(`${field}.tags[${i}]`, tag);
+    text(`${field}.tags[${i}]`, tag, LIMITS.tagChars);
   });
   const trace = input.trace ?? null;
-  if (trace !== null && (typeof trace !== 'object' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(String(trace.traceparent)))) {
-    throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
+  if (trace !== null) {
+    if (typeof trace !== 'object' || typeof trace.traceparent !== 'string' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(trace.traceparent)) {
+      throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
+    }
+    for (const name of Object.keys(trace)) {
+      if (name !== 'traceparent' && name !== 'tracestate') throw new ValidationError(`${field}.trace.${name}`, `Unknown field \`${field}.trace.${name}\``);
+    }
+    if (trace.tracestate !== undefined) text(`${field}.trace.tracestate`, trace.tracestate, LIMITS.tracestateChars);
   }
   const preemptible = input.preemptible ?? false;
   if (typeof preemptible !== 'boolean')
@@ -129,14 +134,14 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     queue,
     key: input.key === undefined ? null : text(`${field}.key`, input.key),
     idempotencyKey: input.idempotencyKey === undefined ? null : text(`${field}.idempotencyKey`, input.idempotencyKey),
-    idempotencyTtlMs: number(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
+    idempotencyTtlMs: duration(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
     dependsOn,
     onDependencyFailure: policy,
     retry: resolveRetry(`${field}.retry`, input.retry, options.retry),
-    timeoutMs: input.timeoutMs === undefined ? null : number(`${field}.timeoutMs`, input.timeoutMs, 1),
-    deadlineAtMs: input.deadlineAtMs === undefined ? null : number(`${field}.deadlineAtMs`, input.deadlineAtMs, 0),
+    timeoutMs: input.timeoutMs === undefined ? null : duration(`${field}.timeoutMs`, input.timeoutMs, 1),
+    deadlineAtMs: input.deadlineAtMs === undefined ? null : number(`${field}.deadlineAtMs`, input.deadlineAtMs, 0, false, horizon),
     runAtMs,
-    leaseMs: input.leaseMs === undefined ? options.leaseMs : number(`${field}.leaseMs`, input.leaseMs, 1),
+    leaseMs: input.leaseMs === undefined ? options.leaseMs : duration(`${field}.leaseMs`, input.leaseMs, 1),
     resource: input.resource === undefined ? null : text(`${field}.resource`, input.resource),
     trace:
       trace === null

@@ -1,15 +1,25 @@
-import { ErrorCode, JobState, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
-import { Hono, type Context } from 'hono';
+import { ErrorCode, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
+import type { ErrorBody, Result } from '@baton/core/advanced';
+import { type Context, Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
-import { parseTokens, tenantOf } from './auth.ts';
-import type { ErrorBody, Result } from '@baton/core/advanced';
+import { HTTPException } from 'hono/http-exception';
+import { tenantForToken, tokensOf } from './auth.ts';
 import { statusOf } from './http-status.ts';
+import { openApiDocument } from './openapi.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
+import { batchSchema, check, jobSchema, listQuerySchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, waitBodySchema, waitQuerySchema } from './schema.ts';
 
+export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS };
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
-export const MAX_BATCH = 500;
-export const MAX_LIST_LIMIT = 1000;
+/** The most a list answer carries: a page of large records is cut short, with a cursor for the rest. */
+export const MAX_LIST_BYTES = 1024 * 1024;
+
+/** A log record's sink: JSON lines on the console by default. */
+export type ApiLog = (level: 'error' | 'warn' | 'info', message: string, fields: Readonly<Record<string, unknown>>) => void;
+
+const consoleLog: ApiLog = (level, message, fields) => console[level](JSON.stringify({ level, message, ...fields }));
 
 export interface ApiOptions<Env extends object> {
   /** The namespace of your `SchedulerObject` class. */
@@ -26,15 +36,16 @@ export interface ApiOptions<Env extends object> {
    * credentials are shared). Without it, browsers block cross-origin calls.
    */
   readonly corsOrigins?: readonly string[] | '*';
+  /** Where details of internal errors go (never to the caller). @default JSON lines on the console */
+  readonly log?: ApiLog;
 }
-
-/** The longest a `GET …/jobs/:id?waitMs=` waits for the job to finish. */
-export const MAX_WAIT_MS = 25_000;
 
 /** What the API's middleware sets on hono's context for the routes after it: the caller's tenant. */
 export type ApiVariables = { tenant: string };
 
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+/** `application/json`, with parameters (`; charset=utf-8`) but no other subtype. */
+const JSON_TYPE = /^application\/json\s*(;|$)/i;
 
 /**
  * Sharding: one Durable Object per (tenant, queue). A queue's jobs share one
@@ -46,49 +57,52 @@ export function objectName(tenant: string, queue: string): string {
   return `${tenant}/${queue}`;
 }
 
-function isWaitMs(n: number): boolean {
-  return Number.isInteger(n) && n >= 0 && n <= MAX_WAIT_MS;
-}
-
-function waitMsError(given: unknown): ErrorBody {
-  return {
-    code: ErrorCode.validation,
-    field: 'waitMs',
-    message: `Expected \`waitMs\` to be an integer from 0 to ${MAX_WAIT_MS}, got ${JSON.stringify(given)}`,
-  };
-}
-
-/** The `?waitMs=` query parameter: 0 when absent, or the error to answer. */
-function waitMsOf(param: string | undefined): number | ErrorBody {
-  const waitMs = param === undefined ? 0 : Number(param);
-  return isWaitMs(waitMs) ? waitMs : waitMsError(param);
+function cut(text: string, chars = 80): string {
+  return text.length <= chars ? text : `${text.slice(0, chars)}… (${text.length} characters)`;
 }
 
 function fail(c: Context, error: ErrorBody): Response {
+  if (error.retryAfterMs !== undefined) c.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
   return c.json({ error }, statusOf(error.code));
 }
 
-function unwrap<T>(c: Context, result: Result<T>, ok: (value: T) => Response): Response {
+function answer<T>(c: Context, result: Result<T>, ok: (value: T) => Response): Response {
   return result.ok ? ok(result.value) : fail(c, result.error);
 }
 
 /**
  * The HTTP API, on hono: submit (one or a batch), get, list, cancel, retry,
- * metrics and an event stream, per queue. Every request carries a bearer
- * token; its tenant picks the Durable Objects, so one tenant never reaches
- * another's jobs. Bad input gets a 4xx JSON error and stores nothing.
+ * metrics and an event stream, per queue, and its OpenAPI document at
+ * `/v1/openapi.json`. Every other request carries a bearer token; its
+ * tenant picks the Durable Objects, so one tenant never reaches another's
+ * jobs. Every request is checked against the schemas (`schema.ts`) before
+ * an object is called: bad input gets a 4xx JSON error and stores nothing.
+ * An internal error answers with a safe message and a request id; its
+ * details go to the log.
  *
  * @example
  * export default { fetch: createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default'] }).fetch };
  */
 export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ Bindings: Env; Variables: ApiVariables }> {
   const queues = new Set(options.queues);
-  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new Error(`queue names must match ${QUEUE_NAME}, got ${JSON.stringify(q)}`);
+  for (const q of queues) if (!QUEUE_NAME.test(q)) throw new Error(`queue names must match ${QUEUE_NAME}, got ${JSON.stringify(cut(q))}`);
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const log = options.log ?? consoleLog;
   const app = new Hono<{ Bindings: Env; Variables: ApiVariables }>();
+  type C = Context<{ Bindings: Env; Variables: ApiVariables }>;
 
-  app.onError((error, c) => fail(c, { code: ErrorCode.internal, message: error.message }));
-  app.notFound((c) => fail(c, { code: ErrorCode.notFound, message: `No route for ${c.req.method} ${new URL(c.req.url).pathname}` }));
+  app.onError((error, c) => {
+    if (error instanceof HTTPException) return error.getResponse();
+    const requestId = crypto.randomUUID();
+    log('error', 'request failed', {
+      requestId,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+    });
+    return fail(c, { code: ErrorCode.internal, message: `Internal error (request ${requestId}); the details are in the server's log`, retryable: true });
+  });
+  app.notFound((c) => fail(c, { code: ErrorCode.notFound, message: `No route for ${c.req.method} ${cut(new URL(c.req.url).pathname)}`, retryable: false }));
 
   if (options.corsOrigins !== undefined) {
     // Before authentication: a preflight carries no token.
@@ -96,6 +110,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       '/v1/*',
       cors({
         origin: options.corsOrigins === '*' ? '*' : [...options.corsOrigins],
+        allowMethods: ['GET', 'POST'],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent', 'tracestate'],
         exposeHeaders: ['retry-after'],
         maxAge: 600,
@@ -103,145 +118,177 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     );
   }
 
-  app.use('/v1/*', async (c, next) => {
-    const tenant = tenantOf(c.req.header('authorization'), parseTokens(options.tokens(c.env)));
-    if (tenant === null) {
-      c.header('www-authenticate', 'Bearer realm="baton"');
-      return fail(c, { code: ErrorCode.unauthorized, message: 'A valid `Authorization: Bearer <token>` header is required' });
-    }
-    c.set('tenant', tenant);
-    return next();
-  });
+  // The API's description is public: it holds no tenant's data.
+  app.get('/v1/openapi.json', (c) => c.json(openApiDocument(options.queues)));
+
+  const unauthorized = (message: string) => ({ message: { error: { code: ErrorCode.unauthorized, message, retryable: false } } });
+  app.use(
+    '/v1/*',
+    bearerAuth({
+      realm: 'baton',
+      // The token map is parsed once per isolate; every known token is compared in constant time.
+      verifyToken: async (token, c) => {
+        const tenant = await tenantForToken(token, tokensOf(options.tokens((c as unknown as C).env)));
+        if (tenant !== null) (c as unknown as C).set('tenant', tenant);
+        return tenant !== null;
+      },
+      noAuthenticationHeader: unauthorized('A valid `Authorization: Bearer <token>` header is required'),
+      invalidAuthenticationHeader: {
+        message: { error: { code: ErrorCode.validation, field: 'Authorization', message: 'Expected `Authorization: Bearer <token>`', retryable: false } },
+      },
+      invalidToken: unauthorized('A valid `Authorization: Bearer <token>` header is required'),
+    }),
+  );
 
   app.use('/v1/queues/:queue/*', async (c, next) => {
     const queue = c.req.param('queue');
-    if (!queues.has(queue))
+    if (!queues.has(queue)) {
       return fail(c, {
         code: ErrorCode.unknownQueue,
-        message: `Unknown queue ${JSON.stringify(queue)}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}`,
+        message: `Unknown queue ${JSON.stringify(cut(queue))}; queues: ${[...queues].map((q) => JSON.stringify(q)).join(', ')}`,
+        retryable: false,
       });
+    }
     return next();
   });
 
-  const stub = (c: Context<{ Bindings: Env; Variables: ApiVariables }>): SchedulerRpc =>
-    schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
+  const stub = (c: C): SchedulerRpc => schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
+  const limited = bodyLimit({
+    maxSize: maxBodyBytes,
+    onError: (c) => fail(c, { code: ErrorCode.tooLarge, message: `The body is larger than ${maxBodyBytes} bytes`, retryable: false }),
+  });
+  /** The body as JSON, or the error to answer: the content type first, then the syntax. */
+  const jsonBody = async (c: C): Promise<{ ok: true; value: unknown } | { ok: false; error: ErrorBody }> => {
+    if (!JSON_TYPE.test(c.req.header('content-type') ?? '')) {
+      return { ok: false, error: { code: ErrorCode.unsupportedMediaType, message: 'Send the body as `content-type: application/json`', retryable: false } };
+    }
+    try {
+      return { ok: true, value: JSON.parse(await c.req.text()) };
+    } catch (error) {
+      return { ok: false, error: { code: ErrorCode.badJson, message: `The body is not valid JSON: ${cut((error as Error).message, 120)}`, retryable: false } };
+    }
+  };
+  const waitQuery = (c: C) => check(waitQuerySchema, c.req.query(), '');
 
-  app.post(
-    '/v1/queues/:queue/jobs',
-    bodyLimit({ maxSize: maxBodyBytes, onError: (c) => fail(c, { code: ErrorCode.tooLarge, message: `The body is larger than ${maxBodyBytes} bytes` }) }),
-    async (posted) => {
-      // bodyLimit widens hono's context type; this is the same context.
-      const c = posted as unknown as Context<{ Bindings: Env; Variables: ApiVariables }>;
-      if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
-        return fail(c, { code: ErrorCode.unsupportedMediaType, message: 'Send the body as `content-type: application/json`' });
-      }
-      let body: unknown;
-      try {
-        body = JSON.parse(await c.req.text());
-      } catch (error) {
-        return fail(c, { code: ErrorCode.badJson, message: `The body is not valid JSON: ${(error as Error).message}` });
-      }
-      const batch = body !== null && typeof body === 'object' && !Array.isArray(body) && 'jobs' in body;
-      const inputs: unknown = batch ? (body as { jobs: unknown }).jobs : [body];
-      if (batch && Object.keys(body as object).length !== 1)
-        return fail(c, { code: ErrorCode.validation, field: 'body', message: 'A batch body has one field, `jobs`' });
-      if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > MAX_BATCH) {
-        return fail(c, { code: ErrorCode.validation, field: 'jobs', message: `Expected \`jobs\` to be an array of 1 to ${MAX_BATCH} jobs` });
-      }
-      for (const [i, input] of inputs.entries()) {
+  app.post('/v1/queues/:queue/jobs', limited, async (posted) => {
+    const c = posted as unknown as C; // bodyLimit widens hono's context type; this is the same context
+    const query = waitQuery(c);
+    if (!query.ok) return fail(c, query.error);
+    const body = await jsonBody(c);
+    if (!body.ok) return fail(c, body.error);
+    const batch = body.value !== null && typeof body.value === 'object' && !Array.isArray(body.value) && 'jobs' in body.value;
+    const raw = batch ? (body.value as { jobs: unknown }).jobs : [body.value];
+    if (Array.isArray(raw)) {
+      for (const [i, input] of raw.entries()) {
         if (input !== null && typeof input === 'object' && 'queue' in input) {
           return fail(c, {
             code: ErrorCode.validation,
             field: batch ? `jobs[${i}].queue` : 'job.queue',
             message: 'The queue is given by the path, not the body',
+            retryable: false,
           });
         }
       }
-      const headerKey = c.req.header('idempotency-key');
-      if (headerKey !== undefined) {
-        if (batch) return fail(c, { code: ErrorCode.validation, field: 'Idempotency-Key', message: 'For a batch, give each job its own `idempotencyKey`' });
-        const own = (inputs[0] as { idempotencyKey?: unknown }).idempotencyKey;
-        if (own !== undefined && own !== headerKey)
-          return fail(c, { code: ErrorCode.validation, field: 'Idempotency-Key', message: 'The header and the body name different idempotency keys' });
-        inputs[0] = { ...(inputs[0] as object), idempotencyKey: headerKey };
+    }
+    const checked = batch ? check(batchSchema, body.value, '') : check(jobSchema, body.value, 'job');
+    if (!checked.ok) return fail(c, checked.error);
+    const inputs: JobInput<string, unknown>[] = batch
+      ? [...(checked.value as { jobs: JobInput<string, unknown>[] }).jobs]
+      : [checked.value as JobInput<string, unknown>];
+    const headerKey = c.req.header('idempotency-key');
+    if (headerKey !== undefined) {
+      if (batch)
+        return fail(c, {
+          code: ErrorCode.validation,
+          field: 'Idempotency-Key',
+          message: 'For a batch, give each job its own `idempotencyKey`',
+          retryable: false,
+        });
+      const own = inputs[0]!.idempotencyKey;
+      if (own !== undefined && own !== headerKey) {
+        return fail(c, {
+          code: ErrorCode.validation,
+          field: 'Idempotency-Key',
+          message: 'The header and the body name different idempotency keys',
+          retryable: false,
+        });
       }
-      const waitMs = waitMsOf(c.req.query('waitMs'));
-      if (typeof waitMs !== 'number') return fail(c, waitMs);
-      const rpc = stub(c);
-      const result = await rpc.submit(inputs as JobInput<string, unknown>[]);
-      if (result.ok && waitMs > 0) {
-        // Submit and wait in one round trip: the jobs as they are once all have finished, or when the wait is up.
-        const now = await rpc.waitAny(
-          result.value.map((r) => r.job.id),
-          waitMs,
-          true,
-        );
-        for (const [i, r] of result.value.entries()) (r as { job: JobRecord }).job = now[i] ?? r.job;
+      const key = check(jobSchema.entries.idempotencyKey, headerKey, 'Idempotency-Key');
+      if (!key.ok) return fail(c, key.error);
+      inputs[0] = { ...inputs[0]!, idempotencyKey: headerKey };
+    }
+    const rpc = stub(c);
+    const result = await rpc.submit(inputs);
+    if (!result.ok) return fail(c, result.error);
+    const waitMs = query.value.waitMs ?? 0;
+    const results = [...result.value];
+    if (waitMs > 0) {
+      // Submit and wait in one round trip. The jobs are stored: whatever the wait meets, the answer is a success.
+      const waited = await rpc.waitAny(
+        results.map((r) => r.job.id),
+        waitMs,
+        true,
+      );
+      if (waited.ok) {
+        for (const [i, r] of results.entries()) results[i] = { ...r, job: waited.value[i] ?? r.job };
       }
-      return unwrap(c, result, (results) => {
-        const status = results.every((r) => r.deduplicated) ? 200 : 201;
-        return batch ? c.json({ jobs: results }, status) : c.json(results[0]!, status);
-      });
-    },
-  );
+    }
+    const status = results.every((r) => r.deduplicated) ? 200 : 201;
+    return batch ? c.json({ jobs: results }, status) : c.json(results[0]!, status);
+  });
 
-  app.post('/v1/queues/:queue/jobs/wait', async (c) => {
-    let body: { ids?: unknown; waitMs?: unknown };
-    try {
-      body = (await c.req.json()) as typeof body;
-    } catch (error) {
-      return fail(c, { code: ErrorCode.badJson, message: `The body is not valid JSON: ${(error as Error).message}` });
-    }
-    const { ids, waitMs = 0 } = body ?? {};
-    if (!Array.isArray(ids) || ids.length === 0 || ids.length > MAX_BATCH || !ids.every((id) => typeof id === 'string')) {
-      return fail(c, { code: ErrorCode.validation, field: 'ids', message: `Expected \`ids\` to be an array of 1 to ${MAX_BATCH} job ids` });
-    }
-    if (typeof waitMs !== 'number' || !isWaitMs(waitMs)) return fail(c, waitMsError(waitMs));
-    return c.json({ jobs: await stub(c).waitAny(ids as string[], waitMs) });
+  app.post('/v1/queues/:queue/jobs/wait', limited, async (posted) => {
+    const c = posted as unknown as C;
+    const body = await jsonBody(c);
+    if (!body.ok) return fail(c, body.error);
+    const checked = check(waitBodySchema, body.value, '');
+    if (!checked.ok) return fail(c, checked.error);
+    return answer(c, await stub(c).waitAny(checked.value.ids, checked.value.waitMs ?? 0), (jobs) => c.json({ jobs }));
   });
 
   app.get('/v1/queues/:queue/jobs/:id', async (c) => {
     const id = c.req.param('id');
-    const waitMs = waitMsOf(c.req.query('waitMs'));
-    if (typeof waitMs !== 'number') return fail(c, waitMs);
+    const query = waitQuery(c);
+    if (!query.ok) return fail(c, query.error);
+    const waitMs = query.value.waitMs ?? 0;
     // With a wait: a long poll, the job as soon as it has finished or as it is when the wait is up.
-    const job = waitMs > 0 ? (await stub(c).waitAny([id], waitMs))[0]! : await stub(c).get(id);
-    return job === null ? fail(c, { code: ErrorCode.unknownJob, message: `No job with id \`${id}\`` }) : c.json(job);
+    const found: Result<JobRecord | null> =
+      waitMs > 0
+        ? await stub(c)
+            .waitAny([id], waitMs)
+            .then((r) => (r.ok ? { ok: true, value: r.value[0] ?? null } : r))
+        : await stub(c).get(id);
+    return answer(c, found, (job) =>
+      job === null ? fail(c, { code: ErrorCode.unknownJob, message: `No job with id \`${cut(id)}\``, retryable: false }) : c.json(job),
+    );
   });
 
   app.get('/v1/queues/:queue/jobs', async (c) => {
+    const checked = check(listQuerySchema, c.req.query(), '');
+    if (!checked.ok) return fail(c, checked.error);
     const query: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
-    for (const name of Object.keys(c.req.queries())) {
-      if (!['state', 'type', 'cursor', 'limit'].includes(name))
-        return fail(c, { code: ErrorCode.validation, field: name, message: `Unknown query parameter \`${name}\`` });
-    }
-    const state = c.req.query('state');
-    if (state !== undefined) {
-      if (!(Object.values(JobState) as string[]).includes(state))
-        return fail(c, { code: ErrorCode.validation, field: 'state', message: `Unknown state ${JSON.stringify(state)}` });
-      query.state = state as JobState;
-    }
-    const type = c.req.query('type');
+    const { state, type, cursor, limit } = checked.value;
+    if (state !== undefined) query.state = state;
     if (type !== undefined) query.type = type;
-    const cursor = c.req.query('cursor');
     if (cursor !== undefined) query.cursor = cursor;
-    const limit = c.req.query('limit');
-    if (limit !== undefined) {
-      const n = Number(limit);
-      if (!Number.isInteger(n) || n < 1 || n > MAX_LIST_LIMIT)
-        return fail(c, {
-          code: ErrorCode.validation,
-          field: 'limit',
-          message: `Expected \`limit\` to be an integer from 1 to ${MAX_LIST_LIMIT}, got ${JSON.stringify(limit)}`,
-        });
-      query.limit = n;
-    }
-    return c.json(await stub(c).list(query));
+    if (limit !== undefined) query.limit = limit;
+    return answer(c, await stub(c).list(query), (page) => {
+      // A page of large records is cut short of MAX_LIST_BYTES: the cursor picks up after the last one sent.
+      let bytes = 0;
+      let kept = 0;
+      for (const job of page.jobs) {
+        bytes += JSON.stringify(job).length;
+        if (bytes > MAX_LIST_BYTES && kept > 0) break;
+        kept++;
+      }
+      if (kept === page.jobs.length) return c.json(page);
+      return c.json({ jobs: page.jobs.slice(0, kept), cursor: page.jobs[kept - 1]!.id });
+    });
   });
 
-  app.post('/v1/queues/:queue/jobs/:id/cancel', async (c) => unwrap(c, await stub(c).cancel(c.req.param('id')), (job) => c.json(job)));
-  app.post('/v1/queues/:queue/jobs/:id/retry', async (c) => unwrap(c, await stub(c).retry(c.req.param('id')), (job) => c.json(job)));
-  app.get('/v1/queues/:queue/metrics', async (c) => c.json(await stub(c).metrics()));
+  app.post('/v1/queues/:queue/jobs/:id/cancel', limited, async (c) => answer(c, await stub(c as unknown as C).cancel(c.req.param('id')), (job) => c.json(job)));
+  app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) => answer(c, await stub(c as unknown as C).retry(c.req.param('id')), (job) => c.json(job)));
+  app.get('/v1/queues/:queue/metrics', async (c) => answer(c, await stub(c).metrics(), (metrics) => c.json(metrics)));
   app.get('/v1/queues/:queue/events', async (c) => stub(c).fetch(new Request('https://object/events', { signal: c.req.raw.signal })));
 
   return app;

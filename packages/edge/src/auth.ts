@@ -1,8 +1,13 @@
+import { timingSafeEqual } from 'hono/utils/buffer';
+
 /**
  * Bearer tokens, each mapped to a tenant. The map comes from a Worker
  * secret (JSON `{ "<token>": "<tenant>" }`), so keys never live in code.
  */
 export type TokenMap = Readonly<Record<string, string>>;
+
+/** Tokens must be at least this long: guessing one must not be a matter of a few requests. */
+export const MIN_TOKEN_CHARS = 16;
 
 export function parseTokens(secret: string | undefined): TokenMap {
   if (secret === undefined || secret.length === 0) return {};
@@ -14,28 +19,31 @@ export function parseTokens(secret: string | undefined): TokenMap {
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('BATON_TOKENS must be a JSON object of token → tenant');
   for (const [token, tenant] of Object.entries(parsed)) {
-    if (token.length < 16) throw new Error('every token in BATON_TOKENS must be at least 16 characters');
-    if (typeof tenant !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant))
-      throw new Error(`tenant for a token must match [A-Za-z0-9_.-]{1,64}, got ${JSON.stringify(tenant)}`);
+    if (token.length < MIN_TOKEN_CHARS) throw new Error(`every token in BATON_TOKENS must be at least ${MIN_TOKEN_CHARS} characters`);
+    if (typeof tenant !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant)) throw new Error('every tenant in BATON_TOKENS must match [A-Za-z0-9_.-]{1,64}');
   }
   return parsed as TokenMap;
 }
 
-/** The tenant a request's `Authorization: Bearer …` header names, or `null`. Compares every token in constant time. */
-export function tenantOf(header: string | undefined | null, tokens: TokenMap): string | null {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  if (match === null) return null;
-  const given = match[1]!;
-  let tenant: string | null = null;
-  for (const [token, owner] of Object.entries(tokens)) {
-    if (constantTimeEqual(given, token) && tenant === null) tenant = owner;
+/** Parsed once per isolate for each value of the secret, not on every request. */
+const parsed = new Map<string, TokenMap>();
+
+export function tokensOf(secret: string | undefined): TokenMap {
+  const key = secret ?? '';
+  let tokens = parsed.get(key);
+  if (tokens === undefined) {
+    tokens = parseTokens(secret);
+    if (parsed.size > 8) parsed.clear(); // a rotated secret leaves the old map behind
+    parsed.set(key, tokens);
   }
-  return tenant;
+  return tokens;
 }
 
-function constantTimeEqual(a: string, b: string): boolean {
-  const length = Math.max(a.length, b.length);
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
-  return diff === 0;
+/** The tenant a bearer token belongs to, or `null`. Compares it with every token, in constant time each. */
+export async function tenantForToken(token: string, tokens: TokenMap): Promise<string | null> {
+  let tenant: string | null = null;
+  for (const [known, owner] of Object.entries(tokens)) {
+    if ((await timingSafeEqual(known, token)) && tenant === null) tenant = owner;
+  }
+  return tenant;
 }

@@ -1,7 +1,7 @@
 import { ErrorCode } from '@baton/core';
 
 /** The HTTP status for an error code. */
-export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 503 | 507 {
+export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 500 | 503 | 507 {
   switch (code) {
     case ErrorCode.validation:
     case ErrorCode.dependencyCycle:
@@ -17,15 +17,20 @@ export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404
       return 404;
     case ErrorCode.idempotencyConflict:
     case ErrorCode.illegalTransition:
+    case ErrorCode.dependencyFailed:
     case ErrorCode.storeConflict:
       return 409;
     case ErrorCode.tooLarge:
       return 413;
     case ErrorCode.unsupportedMediaType:
       return 415;
+    case ErrorCode.rateLimited:
+    case ErrorCode.tooManyStreams:
+      return 429;
     case ErrorCode.stopped:
       return 503;
     case ErrorCode.storageFull:
+    case ErrorCode.quotaExceeded:
       return 507;
     default:
       return 500;

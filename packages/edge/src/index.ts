@@ -11,5 +11,19 @@ export { SqliteStore, type SqliteStorage, type SqliteStoreOptions } from './sqli
 export { AlarmClock, type AlarmStorage } from './alarm-clock.ts';
 export { SchedulerObject, schedulerStub, type EdgeSchedulerOptions, type SchedulerRpc } from './scheduler-object.ts';
 export { statusOf } from './http-status.ts';
-export { createApi, objectName, DEFAULT_MAX_BODY_BYTES, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, type ApiOptions, type ApiVariables } from './api.ts';
-export { parseTokens, tenantOf, type TokenMap } from './auth.ts';
+export {
+  createApi,
+  objectName,
+  DEFAULT_MAX_BODY_BYTES,
+  MAX_BATCH,
+  MAX_LIST_LIMIT,
+  MAX_LIST_BYTES,
+  MAX_WAIT_MS,
+  type ApiOptions,
+  type ApiVariables,
+  type ApiLog,
+} from './api.ts';
+export { parseTokens, tokensOf, tenantForToken, MIN_TOKEN_CHARS, type TokenMap } from './auth.ts';
+export { RequestGuard, DEFAULT_EDGE_LIMITS, type EdgeLimits } from './guard.ts';
+export { openApiDocument } from './openapi.ts';
+export { jobSchema, batchSchema, waitBodySchema, listQuerySchema, type HttpJobInput, type WaitBody, type ListParams } from './schema.ts';

@@ -1,7 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import {
   createScheduler,
-  EventName,
   type Handler,
   type Handlers,
   isTerminal,
@@ -10,9 +9,11 @@ import {
   type SchedulerEvent,
   type SchedulerOptions,
 } from '@baton/core';
-import { capture, type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
+import { capture, type Result, type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
 import { systemRandom } from '@baton/core/system';
 import { AlarmClock } from './alarm-clock.ts';
+import { eventStreams } from './event-stream.ts';
+import { type EdgeLimits, RequestGuard } from './guard.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>, 'store' | 'clock' | 'random' | 'autoStart'>;
@@ -25,7 +26,7 @@ export type EdgeSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H>,
  * spelled out.)
  */
 export interface SchedulerRpc extends SchedulerEndpoint {
-  waitAny(ids: readonly string[], timeoutMs: number, all?: boolean): Promise<Array<JobRecord | null>>;
+  waitAny(ids: readonly string[], timeoutMs: number, all?: boolean): Promise<Result<Array<JobRecord | null>>>;
   fetch(request: Request): Promise<Response>;
 }
 
@@ -51,7 +52,9 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
   protected readonly scheduler: Scheduler<Handlers>;
   protected readonly clock: AlarmClock;
   private readonly endpoint: SchedulerEndpoint;
+  private readonly guard: RequestGuard;
   private readonly listeners = new Set<(event: SchedulerEvent) => void>();
+  private readonly streams: (request: Request) => Promise<Response>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -76,6 +79,14 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
       autoStart: false,
     });
     this.endpoint = serveScheduler(this.scheduler);
+    this.guard = new RequestGuard(this.limits(), () => this.clock.now());
+    this.streams = eventStreams(
+      (listener) => {
+        this.listeners.add(listener);
+        return () => this.listeners.delete(listener);
+      },
+      { maxStreams: this.guard.limits.maxEventStreams, heartbeatMs: this.guard.limits.heartbeatMs },
+    );
     this.scheduler.on('*', (event) => {
       for (const listener of this.listeners) listener(event);
     });
@@ -84,6 +95,11 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
 
   /** What this object runs: handlers, queues, retry defaults, leases. */
   protected abstract configure(): EdgeSchedulerOptions<Handlers>;
+
+  /** How much this object takes before refusing: requests per second, storage, event streams. */
+  protected limits(): EdgeLimits {
+    return {};
+  }
 
   /** The clock: the object's alarm over wall time. Tests may substitute time. */
   protected createClock(): AlarmClock {
@@ -95,33 +111,42 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     await this.scheduler.whenIdle();
   }
 
+  /** Every call takes a turn from the rate limit first: a refusal is an answer like any other. */
+  private guarded<T>(call: () => Promise<Result<T>>): Promise<Result<T>> {
+    const refused = this.guard.admit();
+    return refused === null ? call() : Promise.resolve({ ok: false, error: refused });
+  }
+
   submit(inputs: Parameters<SchedulerEndpoint['submit']>[0]): ReturnType<SchedulerEndpoint['submit']> {
-    return this.endpoint.submit(inputs);
+    return this.guarded(() => {
+      const full = this.guard.room(this.ctx.storage.sql.databaseSize);
+      return full === null ? this.endpoint.submit(inputs) : Promise.resolve({ ok: false, error: full });
+    });
   }
 
   get(id: string): ReturnType<SchedulerEndpoint['get']> {
-    return this.endpoint.get(id);
+    return this.guarded(() => this.endpoint.get(id));
   }
 
   list(query: Parameters<SchedulerEndpoint['list']>[0]): ReturnType<SchedulerEndpoint['list']> {
-    return this.endpoint.list(query);
+    return this.guarded(() => this.endpoint.list(query));
   }
 
   cancel(id: string): ReturnType<SchedulerEndpoint['cancel']> {
-    return this.endpoint.cancel(id);
+    return this.guarded(() => this.endpoint.cancel(id));
   }
 
   retry(id: string): ReturnType<SchedulerEndpoint['retry']> {
-    return this.endpoint.retry(id);
+    return this.guarded(() => this.endpoint.retry(id));
   }
 
   /** Resolves once the job has finished (held as long as the caller waits). */
   waitFor(id: string): ReturnType<SchedulerEndpoint['waitFor']> {
-    return this.endpoint.waitFor(id);
+    return this.guarded(() => this.endpoint.waitFor(id));
   }
 
   metrics(): ReturnType<SchedulerEndpoint['metrics']> {
-    return this.endpoint.metrics();
+    return this.guarded(() => this.endpoint.metrics());
   }
 
   /**
@@ -129,7 +154,11 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
    * has finished (with `all`, once all have), or as they are when
    * `timeoutMs` is up: one long poll for many jobs.
    */
-  async waitAny(ids: readonly string[], timeoutMs: number, all = false): Promise<Array<JobRecord | null>> {
+  waitAny(ids: readonly string[], timeoutMs: number, all = false): Promise<Result<Array<JobRecord | null>>> {
+    return this.guarded(() => capture(() => this.waitForAny(ids, timeoutMs, all)));
+  }
+
+  private async waitForAny(ids: readonly string[], timeoutMs: number, all: boolean): Promise<Array<JobRecord | null>> {
     const read = () => Promise.all(ids.map(async (id) => (await this.scheduler.get(id)) ?? null));
     const now = await read();
     const open = now.filter((r): r is JobRecord => r !== null && !isTerminal(r.state));
@@ -144,24 +173,12 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     return read();
   }
 
-  /** Server-sent events: every scheduler event of this object, as JSON. */
+  /** Server-sent events at `/events`: every scheduler event of this object, as JSON, with a heartbeat. */
   override async fetch(request: Request): Promise<Response> {
-    if (new URL(request.url).pathname !== '/events') return new Response('not found', { status: 404 });
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    const writer = writable.getWriter();
-    const encoder = new TextEncoder();
-    const listener = (event: SchedulerEvent) => {
-      const data =
-        event.name === EventName.progress || event.name === EventName.stalled || event.name === EventName.deduplicated ? event : { ...event, job: undefined };
-      writer.write(encoder.encode(`event: ${event.name}\ndata: ${JSON.stringify(data)}\n\n`)).catch(() => this.listeners.delete(listener));
-    };
-    this.listeners.add(listener);
-    request.signal.addEventListener('abort', () => {
-      this.listeners.delete(listener);
-      void writer.close().catch(() => {});
-    });
-    void writer.write(encoder.encode(': connected\n\n'));
-    return new Response(readable, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-store' } });
+    const refused = this.guard.admit();
+    if (refused !== null)
+      return Response.json({ error: refused }, { status: 429, headers: { 'retry-after': String(Math.ceil((refused.retryAfterMs ?? 1000) / 1000)) } });
+    return this.streams(request);
   }
 }
 

@@ -34,7 +34,9 @@ async function call(method: string, path: string, init: { token?: string | null;
 }
 
 async function storedJobs(tenant: string, queue = 'default'): Promise<number> {
-  return (await schedulerStub(env.JOBS, objectName(tenant, queue)).list({})).jobs.length;
+  const page = await schedulerStub(env.JOBS, objectName(tenant, queue)).list({});
+  if (!page.ok) throw new Error(page.error.message);
+  return page.value.jobs.length;
 }
 
 async function clearAlarm(tenant: string, queue = 'default'): Promise<void> {

@@ -12,6 +12,12 @@ function jobs(name: string): TestJobsRpc {
   return schedulerStub(env.JOBS, name) as TestJobsRpc;
 }
 
+/** An answer's value (a refusal fails the test). */
+function value<T>(result: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
+  if (!result.ok) throw new Error(result.error.message);
+  return result.value;
+}
+
 /** The job once it has finished (an unknown id fails the test). */
 async function finished(stub: TestJobsRpc, id: string) {
   const result = await stub.waitFor(id);
@@ -49,7 +55,7 @@ describe('SchedulerObject (workerd)', () => {
     expect(job.state).toBe('scheduled');
     const alarm: number | null = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) => state.storage.getAlarm());
     expect(alarm).toBe(job.dueAtMs);
-    expect((await stub.get(job.id))?.state).toBe('scheduled');
+    expect(value(await stub.get(job.id))?.state).toBe('scheduled');
     await stub.advance(10_000);
     expect(await runDurableObjectAlarm(stub as never)).toBe(true);
     const done = await finished(stub, job.id);
@@ -65,11 +71,11 @@ describe('SchedulerObject (workerd)', () => {
     const id = submitted.value[0]!.job.id;
     // The first attempt charges, then hangs: the object is reset mid-job.
     await expect.poll(() => stub.effects()).toEqual(['charge o-1']);
-    expect((await stub.get(id))?.state).toBe('running');
+    expect(value(await stub.get(id))?.state).toBe('running');
     await abortAllDurableObjects();
 
     const after = jobs('reset');
-    expect((await after.get(id))?.state).toBe('running'); // nothing lost: still held by the dead lease
+    expect(value(await after.get(id))?.state).toBe('running'); // nothing lost: still held by the dead lease
     await after.advance(60_001);
     expect(await runDurableObjectAlarm(after as never)).toBe(true);
     const done = await finished(after, id);
@@ -87,6 +93,6 @@ describe('SchedulerObject (workerd)', () => {
     expect(result).toEqual({ ok: false, error: { code: 'validation', field: 'job.type', message: expect.stringContaining('"nope"'), retryable: false } });
     const cancelled = await stub.cancel('missing');
     expect(cancelled).toEqual({ ok: false, error: { code: 'unknown-job', message: 'No job with id `missing`', retryable: false } });
-    expect((await stub.list({})).jobs).toEqual([]);
+    expect(value(await stub.list({})).jobs).toEqual([]);
   });
 });

@@ -1,10 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
 import { JobError, type Handlers } from '@baton/core';
-import { AlarmClock, createApi, SchedulerObject, type EdgeSchedulerOptions } from '../src/index.ts';
+import { AlarmClock, createApi, type EdgeLimits, type EdgeSchedulerOptions, SchedulerObject } from '../src/index.ts';
 
 export interface Env {
   CONFORMANCE: DurableObjectNamespace<ConformanceObject>;
   JOBS: DurableObjectNamespace<TestJobs>;
+  LIMITED: DurableObjectNamespace<LimitedJobs>;
   BATON_TOKENS: string;
 }
 
@@ -64,6 +65,17 @@ export class TestJobs extends SchedulerObject<Env> {
       .exec<{ what: string }>('SELECT what FROM effects')
       .toArray()
       .map((r) => r.what);
+  }
+}
+
+/** A scheduler object with tight limits, to see each refusal: 2 requests a second (burst 3), one event stream, no storage room once `full`. */
+export class LimitedJobs extends SchedulerObject<Env> {
+  protected override configure(): EdgeSchedulerOptions<Handlers> {
+    return { handlers: { echo: async (p: { text: string }) => p.text } };
+  }
+
+  protected override limits(): EdgeLimits {
+    return { requestsPerSecond: 2, burst: 3, maxEventStreams: 1, heartbeatMs: 50, maxStorageBytes: 1 };
   }
 }
 
