@@ -163,12 +163,24 @@ export class IdbStore implements Store {
 
   async list(query: ListQuery): Promise<ListPage> {
     const limit = query.limit ?? 100;
-    const after = query.cursor ?? '';
+    const desc = query.order === 'desc';
+    const cursorId = query.cursor;
     const tx = this.db.transaction('jobs');
+    const direction = desc ? 'prev' : 'next';
     const source =
       query.state !== undefined
-        ? tx.store.index('state').openCursor(IDBKeyRange.bound([query.state, after], [query.state, '\uffff'], true, false))
-        : tx.store.openCursor(after === '' ? null : IDBKeyRange.lowerBound(after, true));
+        ? tx.store
+            .index('state')
+            .openCursor(
+              desc
+                ? IDBKeyRange.bound([query.state, ''], [query.state, cursorId ?? '\uffff'], false, cursorId !== undefined)
+                : IDBKeyRange.bound([query.state, cursorId ?? ''], [query.state, '\uffff'], cursorId !== undefined, false),
+              direction,
+            )
+        : tx.store.openCursor(
+            cursorId === undefined ? null : desc ? IDBKeyRange.upperBound(cursorId, true) : IDBKeyRange.lowerBound(cursorId, true),
+            direction,
+          );
     const jobs: JobRecord[] = [];
     let more = false;
     for (let cursor = await source; cursor !== null; cursor = await cursor.continue()) {

@@ -151,6 +151,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     retry: (id) => call('retry', id) as ReturnType<WorkerApi['retry']>,
     waitFor: (id) => call('waitFor', id) as ReturnType<WorkerApi['waitFor']>,
     metrics: () => call('metrics', undefined) as ReturnType<WorkerApi['metrics']>,
+    steps: (id) => call('steps', id) as ReturnType<WorkerApi['steps']>,
     setOnline: async (online) => void (await call('setOnline', online)),
     role: async () => (scheduler === null ? 'follower' : 'leader'),
     subscribe: async (listener) => {

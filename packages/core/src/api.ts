@@ -8,7 +8,7 @@ import type { JobInput, JobRecord, Json } from './job.ts';
 import type { MetricsSnapshot } from './metrics.ts';
 import type { Handler, Handlers } from './options.ts';
 import type { Result } from './result.ts';
-import type { ListPage, ListQuery } from './store.ts';
+import type { ListPage, ListQuery, StepRecord } from './store.ts';
 
 /** The job types a handler map registers. */
 export type TypeOf<H extends Handlers> = keyof H & string;
@@ -75,6 +75,8 @@ export interface SchedulerApi<H extends Handlers = Handlers> {
   /** Resolves with the job once it has succeeded, failed or been cancelled. Given a submitted job, its result is typed. */
   waitFor<T extends TypeOf<H>>(job: string | { readonly id: string; readonly type: T }): Promise<JobOf<H, T>>;
   metrics(): Promise<MetricsSnapshot>;
+  /** The durable steps a job has recorded (`ctx.step`), oldest first. */
+  steps(id: string): Promise<readonly StepRecord[]>;
 }
 
 /**
@@ -92,4 +94,5 @@ export interface SchedulerEndpoint {
   retry(id: string): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<Result<MetricsSnapshot>>;
+  steps(id: string): Promise<Result<readonly StepRecord[]>>;
 }

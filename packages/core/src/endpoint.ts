@@ -15,6 +15,7 @@ export function serveScheduler<H extends Handlers>(typed: SchedulerApi<H>): Sche
     retry: (id) => capture(() => api.retry(id)),
     waitFor: (id) => capture(() => api.waitFor(id)),
     metrics: () => capture(() => api.metrics()),
+    steps: (id) => capture(() => api.steps(id)),
   };
 }
 
@@ -32,5 +33,6 @@ export function useEndpoint<H extends Handlers = Handlers>(endpoint: SchedulerEn
     retry: async (id) => unwrap(await endpoint.retry(id)) as JobOf<H>,
     waitFor: async (job) => unwrap(await endpoint.waitFor(typeof job === 'string' ? job : job.id)) as JobRecord as never,
     metrics: async () => unwrap(await endpoint.metrics()),
+    steps: async (id) => unwrap(await endpoint.steps(id)),
   };
 }

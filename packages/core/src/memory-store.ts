@@ -87,15 +87,16 @@ export class MemoryStore implements Store {
 
   async list(query: ListQuery): Promise<ListPage> {
     const limit = query.limit ?? 100;
+    const desc = query.order === 'desc';
     const matches: JobRecord[] = [];
     for (const job of this.jobs.values()) {
       if (query.state !== undefined && job.state !== query.state) continue;
       if (query.queue !== undefined && job.queue !== query.queue) continue;
       if (query.type !== undefined && job.type !== query.type) continue;
-      if (query.cursor !== undefined && job.id <= query.cursor) continue;
+      if (query.cursor !== undefined && (desc ? job.id >= query.cursor : job.id <= query.cursor)) continue;
       matches.push(job);
     }
-    matches.sort((a, b) => (a.id < b.id ? -1 : 1));
+    matches.sort((a, b) => (a.id < b.id ? -1 : 1) * (desc ? -1 : 1));
     const jobs = matches.slice(0, limit);
     return { jobs, cursor: matches.length > limit ? jobs[jobs.length - 1]!.id : null };
   }

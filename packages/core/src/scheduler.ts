@@ -19,7 +19,7 @@ import type { Random } from './random.ts';
 import { promote } from './promote.ts';
 import { runHandler } from './run-handler.ts';
 import { Settler } from './settle.ts';
-import { isEmptyBatch, type ListPage, type ListQuery, type Store } from './store.ts';
+import { isEmptyBatch, type ListPage, type ListQuery, type StepRecord, type Store } from './store.ts';
 import { TickContext } from './tick-context.ts';
 import { Waiters } from './waiters.ts';
 import { WakeTimer } from './wake-timer.ts';
@@ -242,6 +242,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
 
   list(query: ListQuery = {}): Promise<ListPage<JobOf<H>>> {
     return this.store.list(query) as Promise<ListPage<JobOf<H>>>;
+  }
+
+  /** The durable steps a job has recorded (`ctx.step`), oldest first. */
+  async steps(id: string): Promise<readonly StepRecord[]> {
+    return [...(await this.store.steps(id))].sort((a, b) => a.atMs - b.atMs || (a.name < b.name ? -1 : 1));
   }
 
   /**

@@ -83,10 +83,12 @@ export interface ListQuery {
   readonly state?: JobState;
   readonly queue?: string;
   readonly type?: string;
-  /** Return jobs with ids greater than this (the previous page's `cursor`). */
+  /** Return jobs after this id in the list's order (the previous page's `cursor`). */
   readonly cursor?: string;
   /** @default 100 */
   readonly limit?: number;
+  /** By id: `asc` is submit order, `desc` newest first. @default 'asc' */
+  readonly order?: 'asc' | 'desc';
 }
 
 export interface ListPage<J = JobRecord> {

@@ -267,7 +267,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     const checked = check(listQuerySchema, c.req.query(), '');
     if (!checked.ok) return fail(c, checked.error);
     const query: { -readonly [K in keyof ListQuery]: ListQuery[K] } = {};
-    const { state, type, cursor, limit } = checked.value;
+    const { state, type, cursor, limit, order } = checked.value;
+    if (order !== undefined) query.order = order;
     if (state !== undefined) query.state = state;
     if (type !== undefined) query.type = type;
     if (cursor !== undefined) query.cursor = cursor;
@@ -286,6 +287,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     });
   });
 
+  app.get('/v1/queues/:queue/jobs/:id/steps', async (c) => answer(c, await stub(c).steps(c.req.param('id')), (steps) => c.json({ steps })));
   app.post('/v1/queues/:queue/jobs/:id/cancel', limited, async (c) => answer(c, await stub(c as unknown as C).cancel(c.req.param('id')), (job) => c.json(job)));
   app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) => answer(c, await stub(c as unknown as C).retry(c.req.param('id')), (job) => c.json(job)));
   app.get('/v1/queues/:queue/metrics', async (c) => answer(c, await stub(c).metrics(), (metrics) => c.json(metrics)));

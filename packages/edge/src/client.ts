@@ -13,6 +13,7 @@ import {
   type JobRecord,
   type ListPage,
   type MetricsSnapshot,
+  type StepRecord,
   type SchedulerApi,
   type SubmitInput,
   type SubmitInputOf,
@@ -149,6 +150,7 @@ export function createClient(options: ClientOptions): { queue<H extends Handlers
         cancel: (id) => call('POST', `${job(id)}/cancel`),
         retry: (id) => call('POST', `${job(id)}/retry`),
         metrics: () => call<MetricsSnapshot>('GET', `${q}/metrics`),
+        steps: async (id) => (await call<{ steps: StepRecord[] }>('GET', `${job(id)}/steps`)).steps,
       };
     },
   };

@@ -103,6 +103,12 @@ export function openApiDocument(queues: readonly string[]): JsonObject {
             { name: 'type', in: 'query', schema: { type: 'string' } },
             { name: 'cursor', in: 'query', schema: { type: 'string' } },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: MAX_LIST_LIMIT } },
+            {
+              name: 'order',
+              in: 'query',
+              schema: { type: 'string', enum: ['asc', 'desc'] },
+              description: 'By id: `asc` is submit order, `desc` newest first.',
+            },
           ],
           responses: { 200: { description: 'A page: `{ jobs, cursor }`' }, ...errors(400, 401, 404, 429) },
         },
@@ -116,6 +122,13 @@ export function openApiDocument(queues: readonly string[]): JsonObject {
         },
       },
       '/v1/queues/{queue}/jobs/{id}': { get: { summary: 'A job', parameters: [queue, id, waitMs], responses: { 200: job, ...errors(400, 401, 404, 429) } } },
+      '/v1/queues/{queue}/jobs/{id}/steps': {
+        get: {
+          summary: 'The durable steps a job recorded',
+          parameters: [queue, id],
+          responses: { 200: { description: '`{ steps }`' }, ...errors(401, 404, 429) },
+        },
+      },
       '/v1/queues/{queue}/jobs/{id}/cancel': {
         post: { summary: 'Cancel a job that has not finished', parameters: [queue, id], responses: { 200: job, ...errors(401, 404, 409, 429) } },
       },

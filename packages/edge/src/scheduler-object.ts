@@ -149,6 +149,10 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     return this.guarded(() => this.endpoint.metrics());
   }
 
+  steps(id: string): ReturnType<SchedulerEndpoint['steps']> {
+    return this.guarded(() => this.endpoint.steps(id));
+  }
+
   /**
    * The jobs `ids` names (`null` for an unknown id) as soon as one of them
    * has finished (with `all`, once all have), or as they are when

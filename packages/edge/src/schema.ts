@@ -139,8 +139,9 @@ export const listQuerySchema = v.strictObject(
     type: v.optional(name()),
     cursor: v.optional(name()),
     limit: v.optional(digits(MAX_LIST_LIMIT, 1)),
+    order: v.optional(v.picklist(['asc', 'desc'], '"asc" or "desc"')),
   },
-  'only `state`, `type`, `cursor` and `limit`',
+  'only `state`, `type`, `cursor`, `limit` and `order`',
 );
 
 export const waitQuerySchema = v.strictObject({ waitMs: v.optional(digits(MAX_WAIT_MS)) }, 'only `waitMs`');

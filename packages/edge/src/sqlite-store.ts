@@ -156,11 +156,15 @@ export class SqliteStore implements Store {
       bindings.push(query.type);
     }
     if (query.cursor !== undefined) {
-      where.push('id > ?');
+      where.push(query.order === 'desc' ? 'id < ?' : 'id > ?');
       bindings.push(query.cursor);
     }
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;
-    const found = this.records(`SELECT record FROM ${this.t.jobs} ${clause} ORDER BY id LIMIT ?`, ...bindings, limit + 1);
+    const found = this.records(
+      `SELECT record FROM ${this.t.jobs} ${clause} ORDER BY id ${query.order === 'desc' ? 'DESC' : 'ASC'} LIMIT ?`,
+      ...bindings,
+      limit + 1,
+    );
     const jobs = found.slice(0, limit);
     return { jobs, cursor: found.length > limit ? jobs[jobs.length - 1]!.id : null };
   }

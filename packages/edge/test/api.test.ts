@@ -287,6 +287,20 @@ describe('HTTP API (workerd)', () => {
     await clearAlarm('globex', 'emails');
   });
 
+  it("lists newest first and reads a job's recorded steps", async () => {
+    const client = createClient({ baseUrl: BASE, token: GLOBEX, fetch: (r) => exports.default.fetch(r) }).queue('emails');
+    const [a, b] = await client.submitAll([
+      { type: 'echo', payload: { text: 'a' } },
+      { type: 'charge', payload: { order: 'o-5' } },
+    ]);
+    expect((await client.list({ order: 'desc', limit: 1 })).jobs.map((j) => j.id)).toEqual([b!.job.id]);
+    expect((await client.list({ order: 'desc' })).jobs.map((j) => j.id).slice(0, 2)).toEqual([b!.job.id, a!.job.id]);
+    await expect.poll(async () => (await client.steps(b!.job.id)).map((s) => s.name)).toEqual(['charge']);
+    expect(await client.steps('no-such-job')).toEqual([]);
+    await client.cancel(b!.job.id);
+    await clearAlarm('globex', 'emails');
+  });
+
   it('works through the typed client, with errors as BatonHttpError', async () => {
     const client = createClient({ baseUrl: BASE, token: ACME, fetch: (r) => exports.default.fetch(r) }).queue('default');
     const { job } = await client.submit({ type: 'echo', payload: { text: 'typed' } }, { idempotencyKey: 'typed-1' });

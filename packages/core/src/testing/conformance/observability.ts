@@ -44,8 +44,8 @@ export function observability(harness: StoreHarness): ConformanceGroup {
         ok(m.runLatency.p99Ms !== null && m.runLatency.p99Ms >= 98 && m.runLatency.p99Ms <= 100, `run p99 ≈ 100 ms: ${m.runLatency.p99Ms}`);
         ok(m.waitLatency.maxMs !== null && m.waitLatency.maxMs >= 198, `the last waited for two runs: ${m.waitLatency.maxMs}`);
         deepEqual(m.retries, [3], 'every finished job used one attempt');
-        deepEqual(m.byType.work, { succeeded: 2, failed: 0, successRatio: 1 }, 'work');
-        deepEqual(m.byType.bad, { succeeded: 0, failed: 1, successRatio: 0 }, 'bad');
+        deepEqual(m.byType.work, { succeeded: 2, failed: 0, successRatio: 1, attempts: [2], successByAttempt: [1] }, 'work');
+        deepEqual(m.byType.bad, { succeeded: 0, failed: 1, successRatio: 0, attempts: [1], successByAttempt: [0] }, 'bad');
         deepEqual(progress, [{ done: 1 }, { done: 1 }], 'progress events');
         deepEqual((await rig.store.get(jobs[0]!.job.id))?.progress, { done: 1 }, 'progress is stored');
       },

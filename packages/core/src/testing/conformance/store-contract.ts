@@ -245,6 +245,47 @@ export function storeContract(harness: StoreHarness): ConformanceGroup {
       );
     }),
 
+    withStore('lists newest first, with filters and cursor pagination', async (store) => {
+      const records = Array.from({ length: 7 }, (_, i) =>
+        sampleRecord({ state: i % 3 === 0 ? JobState.failed : JobState.ready, rank: i % 3 === 0 ? null : i, type: i < 4 ? 'a' : 'b' }),
+      );
+      await store.commit(insert(...records));
+      const newest = [...records].reverse();
+      const page1 = await store.list({ limit: 3, order: 'desc' });
+      deepEqual(
+        page1.jobs.map((r) => r.id),
+        newest.slice(0, 3).map((r) => r.id),
+        'first page, newest first',
+      );
+      const page2 = await store.list({ limit: 3, order: 'desc', cursor: page1.cursor! });
+      const page3 = await store.list({ limit: 3, order: 'desc', cursor: page2.cursor! });
+      deepEqual(
+        [...page2.jobs, ...page3.jobs].map((r) => r.id),
+        newest.slice(3).map((r) => r.id),
+        'later pages',
+      );
+      equal(page3.cursor, null, 'no cursor after the last page');
+      const failed = await store.list({ state: JobState.failed, order: 'desc', limit: 2 });
+      deepEqual(
+        failed.jobs.map((r) => r.id),
+        [records[6]!.id, records[3]!.id],
+        'by state, newest first',
+      );
+      deepEqual(
+        (await store.list({ state: JobState.failed, order: 'desc', cursor: failed.cursor! })).jobs.map((r) => r.id),
+        [records[0]!.id],
+        'and on',
+      );
+      deepEqual(
+        (await store.list({ type: 'a', order: 'desc' })).jobs.map((r) => r.id),
+        records
+          .slice(0, 4)
+          .reverse()
+          .map((r) => r.id),
+        'by type',
+      );
+    }),
+
     withStore('counts jobs by state and priority', async (store) => {
       const a = sampleRecord({ priority: 0 });
       await store.commit(insert(a, sampleRecord({ priority: 4 }), sampleRecord({ priority: 4, state: JobState.failed, rank: null })));
