@@ -10,6 +10,12 @@ import type { WorkerApi } from './worker-host.ts';
 export interface BatonClient<H extends Handlers = Handlers> extends SchedulerApi<H> {
   /** Whether this worker runs the scheduler or forwards to the tab that does. */
   role(): Promise<'leader' | 'follower'>;
+  /**
+   * Tells the scheduler whether the network is up, when the page knows
+   * better than the browser's `online`/`offline` events (which `connect`
+   * passes on by itself). Back online, parked jobs run at once.
+   */
+  setOnline(online: boolean): Promise<void>;
   /** Every scheduler event, as it happens. Returns the unsubscribe function. */
   subscribe(listener: (event: SchedulerEvent) => void): Promise<() => Promise<void>>;
   /** Where the jobs live: whether the browser granted persistent storage, and the origin's usage and quota. */
@@ -60,6 +66,7 @@ export function connect<H extends Handlers = Handlers>(worker: Worker | MessageP
   return {
     ...useEndpoint<H>(remote as unknown as WorkerApi),
     role: () => remote.role(),
+    setOnline: (online) => remote.setOnline(online),
     subscribe: async (listener) => {
       const callback = proxy(listener);
       const id = await remote.subscribe(callback);

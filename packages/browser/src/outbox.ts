@@ -127,12 +127,15 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
  * @example
  * await baton.submit(toEdge({ type: 'email', payload: { to } }, { key: `user:${id}`, idempotencyKey: `welcome:${id}` }));
  */
-export function toEdge(edge: EdgeJob, local: Omit<JobInput<string, EdgeJob>, 'type' | 'payload'> & { readonly type?: string } = {}): JobInput<string, EdgeJob> {
+export function toEdge<T extends string = 'edge'>(
+  edge: EdgeJob,
+  local: Omit<JobInput<T, EdgeJob>, 'type' | 'payload'> & { readonly type?: T } = {},
+): JobInput<T, EdgeJob> & { readonly payload: EdgeJob } {
   return {
     network: true,
     retry: { maxAttempts: 10, backoff: { kind: 'exponential', delayMs: 500, maxDelayMs: 30_000, jitter: 'full' } },
     ...local,
-    type: local.type ?? 'edge',
+    type: (local.type ?? 'edge') as T,
     payload: edge,
   };
 }

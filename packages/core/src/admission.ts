@@ -7,7 +7,7 @@ import { assertAcyclic } from './graph.ts';
 import { keyPredecessor, setKeyTail, unfinishedFrom } from './key-chain.ts';
 import { LIMITS } from './limits.ts';
 import { canonicalJson, hash53 } from './json.ts';
-import { JobState, type Cause, type JobInput, type JobRecord } from './job.ts';
+import { type Actor, JobState, type Cause, type JobInput, type JobRecord } from './job.ts';
 import { type ResolvedInput, resolveInput } from './input.ts';
 import type { Handlers, ResolvedOptions } from './options.ts';
 import { evaluateBlockers } from './blockers.ts';
@@ -26,6 +26,8 @@ export interface SubmitUnit {
   readonly ids: readonly string[];
   /** Input indexes, dependencies first. */
   readonly order: readonly number[];
+  /** Who submitted it, for the audit trail. */
+  readonly actor: Actor | null;
   readonly resolve: (results: SubmitResult[]) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -41,7 +43,7 @@ export function prepareUnit(
   options: ResolvedOptions,
   now: number,
   nextId: (nowMs: number) => string,
-): Omit<SubmitUnit, 'resolve' | 'reject'> {
+): Omit<SubmitUnit, 'resolve' | 'reject' | 'actor'> {
   if (!Array.isArray(inputs) || inputs.length === 0 || inputs.length > LIMITS.batch) {
     throw new ValidationError(
       'jobs',
@@ -95,6 +97,7 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   let keyTails: Map<string, JobRecord> | undefined;
   let deduplicated: SchedulerEvent[] | undefined;
   const inUnit = new Map<string, JobRecord>();
+  const submitted: Cause = unit.actor === null ? SUBMITTED : { ...SUBMITTED, actor: unit.actor };
   try {
     for (const i of unit.order) {
       const input = unit.inputs[i]!;
@@ -155,11 +158,11 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
       const verdict = dependsOn.length === 0 && predecessor === undefined ? CLEAR : evaluateBlockers(fresh, deps, predecessor);
       const record =
         verdict.kind === 'blocked'
-          ? transition(fresh, JobState.waiting, now, SUBMITTED)
+          ? transition(fresh, JobState.waiting, now, submitted)
           : verdict.kind === 'doomed'
             ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
-            : release(fresh, now, agingStepMs, SUBMITTED);
-      records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : SUBMITTED });
+            : release(fresh, now, agingStepMs, submitted);
+      records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : submitted });
       results[i] = { job: record, deduplicated: false };
       created?.set(record.id, record);
       inUnit.set(record.id, record);

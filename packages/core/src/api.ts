@@ -4,7 +4,7 @@
  * a Durable Object's RPC and the HTTP client. A job's type picks its
  * payload (required when the handler needs one) and its result.
  */
-import type { JobInput, JobRecord, Json } from './job.ts';
+import type { Actor, JobInput, JobRecord, Json } from './job.ts';
 import type { MetricsSnapshot } from './metrics.ts';
 import type { Handler, Handlers } from './options.ts';
 import type { Result } from './result.ts';
@@ -50,6 +50,12 @@ export interface SubmitResult<H extends Handlers = Handlers, T extends TypeOf<H>
   readonly deduplicated: boolean;
 }
 
+/** What a request may say besides its arguments. */
+export interface RequestOptions {
+  /** Who asks: kept in the job's history with the transition it causes (the audit trail). */
+  readonly actor?: Actor;
+}
+
 /**
  * What every tier offers over one scheduler, typed by its handler map `H`
  * (`typeof handlers`): in the same process (`Scheduler`), from a page to
@@ -63,15 +69,15 @@ export interface SubmitResult<H extends Handlers = Handlers, T extends TypeOf<H>
  */
 export interface SchedulerApi<H extends Handlers = Handlers> {
   /** Stores one job; resolves once it is stored. */
-  submit<T extends TypeOf<H>>(input: SubmitInputOf<H, T>): Promise<SubmitResult<H, T>>;
+  submit<T extends TypeOf<H>>(input: SubmitInputOf<H, T>, options?: RequestOptions): Promise<SubmitResult<H, T>>;
   /** Stores jobs atomically: all or none. */
-  submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<Array<SubmitResult<H>>>;
+  submitAll(inputs: ReadonlyArray<SubmitInput<H>>, options?: RequestOptions): Promise<Array<SubmitResult<H>>>;
   get(id: string): Promise<JobOf<H> | undefined>;
   list(query?: ListQuery): Promise<ListPage<JobOf<H>>>;
   /** Ends a job that has not finished. */
-  cancel(id: string): Promise<JobOf<H>>;
+  cancel(id: string, options?: RequestOptions): Promise<JobOf<H>>;
   /** Sends a failed job back to run. */
-  retry(id: string): Promise<JobOf<H>>;
+  retry(id: string, options?: RequestOptions): Promise<JobOf<H>>;
   /** Resolves with the job once it has succeeded, failed or been cancelled. Given a submitted job, its result is typed. */
   waitFor<T extends TypeOf<H>>(job: string | { readonly id: string; readonly type: T }): Promise<JobOf<H, T>>;
   metrics(): Promise<MetricsSnapshot>;
@@ -87,11 +93,11 @@ export interface SchedulerApi<H extends Handlers = Handlers> {
  * `useEndpoint` turns one back into a `SchedulerApi`.
  */
 export interface SchedulerEndpoint {
-  submit(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<Result<SubmitResult[]>>;
+  submit(inputs: ReadonlyArray<JobInput<string, unknown>>, options?: RequestOptions): Promise<Result<SubmitResult[]>>;
   get(id: string): Promise<Result<JobRecord | null>>;
   list(query: ListQuery): Promise<Result<ListPage>>;
-  cancel(id: string): Promise<Result<JobRecord>>;
-  retry(id: string): Promise<Result<JobRecord>>;
+  cancel(id: string, options?: RequestOptions): Promise<Result<JobRecord>>;
+  retry(id: string, options?: RequestOptions): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<Result<MetricsSnapshot>>;
   steps(id: string): Promise<Result<readonly StepRecord[]>>;

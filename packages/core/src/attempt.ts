@@ -1,5 +1,6 @@
 import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyKey } from './context.ts';
 import { CancelledError, ValidationError } from './errors.ts';
+import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
 import type { Json, JobRecord } from './job.ts';
 
@@ -10,6 +11,8 @@ export interface AttemptHost {
   /** Stores a step result; resolves once committed, rejects if `attempt` no longer holds its job. */
   writeStep(attempt: Attempt, name: string, result: Json): Promise<void>;
   recordProgress(jobId: string, value: Json): void;
+  /** Around a step's function, when the scheduler has instrumentation. */
+  instrumentStep?<T>(job: JobRecord, name: string, run: () => Promise<T>): Promise<T>;
 }
 
 /**
@@ -29,6 +32,8 @@ export class Attempt implements JobContext {
   settled = false;
   /** Let through a half-open breaker: its outcome decides the breaker. */
   probe = false;
+  /** Its span, when the scheduler has instrumentation. */
+  trace: AttemptTrace | null = null;
   private readonly host: AttemptHost;
   /** Made on first use of `signal`: most handlers never look. */
   private controller: AbortController | null = null;
@@ -86,7 +91,8 @@ export class Attempt implements JobContext {
     if (this.steps.has(name)) return this.steps.get(name) as T;
     // An attempt given up (timed out, cancelled, preempted, stopped) starts no more effects, though its handler ran on.
     if (this.settled) throw this.givenUp();
-    const value = await fn({ idempotencyKey: stepIdempotencyKey(this.record.id, name), attempt: this.record.attempt });
+    const info = { idempotencyKey: stepIdempotencyKey(this.record.id, name), attempt: this.record.attempt };
+    const value = this.host.instrumentStep === undefined ? await fn(info) : await this.host.instrumentStep(this.record, name, async () => fn(info));
     const result = (value === undefined ? null : value) as T;
     assertJson(result, `step ${name}`);
     await this.host.writeStep(this, name, result);

@@ -96,8 +96,9 @@ export class Claimer {
       }
       probe = decision.probe;
     }
-    const next = transition(base, JobState.running, now, CLAIMED, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
-    ctx.put(next, base, CLAIMED);
+    const claimed = this.p.options.runner === null ? CLAIMED : { ...CLAIMED, runner: this.p.options.runner };
+    const next = transition(base, JobState.running, now, claimed, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
+    ctx.put(next, base, claimed);
     metrics.wait.record(now - base.readyAtMs!);
     const dependencies = next.dependsOn.length === 0 ? NO_DEPENDENCIES : dependencyResults(await ctx.tick.getMany(next.dependsOn), next.dependsOn);
     const attempt = new Attempt(host, next, now, dependencies);

@@ -8,11 +8,11 @@ import type { ListPage } from './store.ts';
 export function serveScheduler<H extends Handlers>(typed: SchedulerApi<H>): SchedulerEndpoint {
   const api = typed as unknown as SchedulerApi;
   return {
-    submit: (inputs) => capture(() => api.submitAll(inputs as never)),
+    submit: (inputs, options) => capture(() => api.submitAll(inputs as never, options)),
     get: (id) => capture(async () => (await api.get(id)) ?? null),
     list: (query) => capture(() => api.list(query)),
-    cancel: (id) => capture(() => api.cancel(id)),
-    retry: (id) => capture(() => api.retry(id)),
+    cancel: (id, options) => capture(() => api.cancel(id, options)),
+    retry: (id, options) => capture(() => api.retry(id, options)),
     waitFor: (id) => capture(() => api.waitFor(id)),
     metrics: () => capture(() => api.metrics()),
     steps: (id) => capture(() => api.steps(id)),
@@ -25,12 +25,12 @@ export function serveScheduler<H extends Handlers>(typed: SchedulerApi<H>): Sche
  */
 export function useEndpoint<H extends Handlers = Handlers>(endpoint: SchedulerEndpoint): SchedulerApi<H> {
   return {
-    submit: async (input) => unwrap(await endpoint.submit([input as JobInput<string, unknown>]))[0] as never,
-    submitAll: async (inputs) => unwrap(await endpoint.submit(inputs as ReadonlyArray<JobInput<string, unknown>>)) as Array<SubmitResult<H>>,
+    submit: async (input, options) => unwrap(await endpoint.submit([input as JobInput<string, unknown>], options))[0] as never,
+    submitAll: async (inputs, options) => unwrap(await endpoint.submit(inputs as ReadonlyArray<JobInput<string, unknown>>, options)) as Array<SubmitResult<H>>,
     get: async (id) => (unwrap(await endpoint.get(id)) ?? undefined) as JobOf<H> | undefined,
     list: async (query = {}) => unwrap(await endpoint.list(query)) as ListPage<JobOf<H>>,
-    cancel: async (id) => unwrap(await endpoint.cancel(id)) as JobOf<H>,
-    retry: async (id) => unwrap(await endpoint.retry(id)) as JobOf<H>,
+    cancel: async (id, options) => unwrap(await endpoint.cancel(id, options)) as JobOf<H>,
+    retry: async (id, options) => unwrap(await endpoint.retry(id, options)) as JobOf<H>,
     waitFor: async (job) => unwrap(await endpoint.waitFor(typeof job === 'string' ? job : job.id)) as JobRecord as never,
     metrics: async () => unwrap(await endpoint.metrics()),
     steps: async (id) => unwrap(await endpoint.steps(id)),

@@ -9,8 +9,9 @@
  * @module @baton/core
  */
 export { createScheduler, Scheduler, type StopOptions } from './scheduler.ts';
-export type { SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, JobOf, TypeOf, PayloadOf, ResultOf } from './api.ts';
+export type { SchedulerApi, RequestOptions, SubmitInput, SubmitInputOf, SubmitResult, JobOf, TypeOf, PayloadOf, ResultOf } from './api.ts';
 export type { JobContext, DependencyResult, StepInfo } from './context.ts';
+export type { Instrumentation, AttemptTrace, AttemptEnd } from './instrumentation.ts';
 export { createTimerClock, type Clock, type TimerHandle, type TimerHost } from './clock.ts';
 export { createRandom, type Random } from './random.ts';
 export {
@@ -23,6 +24,7 @@ export {
   isTerminal,
   type JobRecord,
   type JobInput,
+  type Actor,
   type Json,
   type Failure,
   type Cause,

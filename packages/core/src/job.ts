@@ -96,6 +96,18 @@ export interface Cause {
   /** One of `CauseCode`, or the code of the failure that ended the job. */
   readonly code: CauseCode | (string & {});
   readonly message?: string;
+  /** Who asked for it (a submit, cancel or retry through an API that knows the caller). */
+  readonly actor?: Actor;
+  /** Who ran the attempt a claim starts (`SchedulerOptions.runner`): the runtime, its version, the tab or object. */
+  readonly runner?: string;
+}
+
+/** Who asked for a change, as the API that took the request knows them: a tenant, a token's id (never the token). */
+export interface Actor {
+  readonly tenant?: string;
+  /** A short hash of the token used: which credential it was, without the secret. */
+  readonly tokenId?: string;
+  readonly name?: string;
 }
 
 export interface Transition {
@@ -118,6 +130,8 @@ export interface JobRecord {
   readonly type: string;
   readonly queue: string;
   readonly payload: Json;
+  /** A hash of the canonical payload: tells two jobs' payloads apart without reading them. */
+  readonly fingerprint: string;
   readonly priority: Priority;
   /** Jobs with the same ordering key run one at a time, in submit order. */
   readonly key: string | null;

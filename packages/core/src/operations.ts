@@ -4,7 +4,7 @@ import { CauseCode } from './causes.ts';
 import { evaluateBlockers } from './blockers.ts';
 import { CancelledError, DependencyFailedError, IllegalTransitionError, UnknownJobError } from './errors.ts';
 import { keyPredecessor, setKeyTail } from './key-chain.ts';
-import { type Cause, isTerminal, type JobRecord, JobState } from './job.ts';
+import { type Actor, type Cause, isTerminal, type JobRecord, JobState } from './job.ts';
 import type { Leases } from './leases.ts';
 import { readyPatch, transition, update } from './records.ts';
 import type { TickContext } from './tick-context.ts';
@@ -13,6 +13,8 @@ import type { TickContext } from './tick-context.ts';
 export interface Operation {
   readonly kind: 'cancel' | 'retry';
   readonly id: string;
+  /** Who asked, for the audit trail. */
+  readonly actor: Actor | null;
   readonly resolve: (job: JobRecord) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -50,7 +52,7 @@ export class Operations {
       }
       const attempt = this.leases.holder(base.id);
       if (attempt !== undefined) this.leases.abandon(attempt, new CancelledError(`job ${base.id} was cancelled`));
-      const { job } = await this.dependents.finish(ctx, base, JobState.cancelled, CANCELLED);
+      const { job } = await this.dependents.finish(ctx, base, JobState.cancelled, op.actor === null ? CANCELLED : { ...CANCELLED, actor: op.actor });
       ctx.fx.settle.push(() => op.resolve(job));
     } else {
       const next = await this.retry(ctx, base, op);
@@ -84,10 +86,11 @@ export class Operations {
     const relinked = update(base, ctx.now, { after: predecessor?.id ?? null });
     const blocked = evaluateBlockers(relinked, deps, predecessor).kind === 'blocked';
     const patch = { attempt: 0, finishedAtMs: null, after: predecessor?.id ?? null };
+    const cause: Cause = op.actor === null ? MANUAL_RETRY : { ...MANUAL_RETRY, actor: op.actor };
     const next = blocked
-      ? transition(base, JobState.waiting, ctx.now, MANUAL_RETRY, { ...patch, rank: null })
-      : transition(base, JobState.ready, ctx.now, MANUAL_RETRY, { ...readyPatch(base, ctx.now, this.congestion.stepMs), ...patch });
-    ctx.put(next, base, MANUAL_RETRY);
+      ? transition(base, JobState.waiting, ctx.now, cause, { ...patch, rank: null })
+      : transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, this.congestion.stepMs), ...patch });
+    ctx.put(next, base, cause);
     if (base.key !== null) setKeyTail(ctx.tick, base.key, base.id);
     return next;
   }

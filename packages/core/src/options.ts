@@ -7,7 +7,8 @@ import { validateResource, type ResourceOptions } from './resource.ts';
 import { DEFAULT_AGING_STEP_MS } from './priority.ts';
 import type { Random } from './random.ts';
 import { attemptLimitPolicy, type RetryPolicy } from './retry.ts';
-import { boolean, number, resolveRetry, show } from './validate.ts';
+import { boolean, number, resolveRetry, show, text } from './validate.ts';
+import type { Instrumentation } from './instrumentation.ts';
 import type { Store } from './store.ts';
 import type { JobContext } from './context.ts';
 
@@ -27,7 +28,16 @@ export interface QueueOptions {
   readonly concurrency?: number;
 }
 
+/**
+ * Where log records go: a `{ debug, info, warn, error }` shape that
+ * console, pino and most loggers fit. Each record is a message and fields;
+ * records about a job carry `jobId`, `type`, `queue`, `attempt` and
+ * `traceId`. The core is silent unless given one.
+ */
 export interface Logger {
+  debug?(message: string, fields: Readonly<Record<string, unknown>>): void;
+  info?(message: string, fields: Readonly<Record<string, unknown>>): void;
+  warn?(message: string, fields: Readonly<Record<string, unknown>>): void;
   error(message: string, fields: Readonly<Record<string, unknown>>): void;
 }
 
@@ -72,6 +82,10 @@ export interface SchedulerOptions<H extends Handlers> {
   /** While offline, jobs that need the network are parked and tried again this often (no attempt spent). @default 5000 */
   readonly offlineRetryMs?: number;
   readonly logger?: Logger;
+  /** Tracing and metrics hooks (`@baton/otel` makes them for OpenTelemetry). @default none */
+  readonly instrumentation?: Instrumentation;
+  /** Who runs the jobs, as each attempt's record shows it: the runtime, its version, the tab or object. @default none */
+  readonly runner?: string;
   /**
    * Start processing at once. With `false`, call `start()`: until then
    * submits are stored and nothing runs. @default true
@@ -96,6 +110,8 @@ export interface ResolvedOptions {
   readonly offlineRetryMs: number;
   readonly logger: Logger;
   readonly autoStart: boolean;
+  readonly instrumentation: Instrumentation | null;
+  readonly runner: string | null;
 }
 
 export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>): ResolvedOptions {
@@ -132,6 +148,8 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     offlineRetryMs: number('offlineRetryMs', options.offlineRetryMs ?? 5_000, 1),
     logger: options.logger ?? { error: () => {} },
     autoStart: boolean('autoStart', options.autoStart ?? true),
+    instrumentation: options.instrumentation ?? null,
+    runner: options.runner === undefined ? null : text('runner', options.runner),
   };
 }
 

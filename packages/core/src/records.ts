@@ -1,5 +1,8 @@
 import { JobState, type Cause, type JobRecord } from './job.ts';
 import type { ResolvedInput } from './input.ts';
+import { canonicalJson, hash53 } from './json.ts';
+
+const NULL_FINGERPRINT = hash53('null');
 import { rankOf } from './priority.ts';
 import { assertTransition } from './transitions.ts';
 
@@ -35,6 +38,7 @@ function rebuild(r: JobRecord, c: Partial<JobRecord>): JobRecord {
     type: c.type === undefined ? r.type : c.type,
     queue: c.queue === undefined ? r.queue : c.queue,
     payload: c.payload === undefined ? r.payload : c.payload,
+    fingerprint: c.fingerprint === undefined ? r.fingerprint : c.fingerprint,
     priority: c.priority === undefined ? r.priority : c.priority,
     key: c.key === undefined ? r.key : c.key,
     idempotencyKey: c.idempotencyKey === undefined ? r.idempotencyKey : c.idempotencyKey,
@@ -120,6 +124,7 @@ export function draft(id: string, input: ResolvedInput, dependsOn: readonly stri
     type: input.type,
     queue: input.queue,
     payload: input.payload,
+    fingerprint: input.payload === null ? NULL_FINGERPRINT : hash53(canonicalJson(input.payload)),
     priority: input.priority,
     key: input.key,
     idempotencyKey: input.idempotencyKey,

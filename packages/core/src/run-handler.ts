@@ -24,7 +24,11 @@ export function runHandler(
   let result: Promise<unknown>;
   try {
     if (handler === undefined) throw new ValidationError('type', `No handler registered for job type ${JSON.stringify(attempt.record.type)}`);
-    result = Promise.resolve(handler(attempt.record.payload, attempt));
+    // Inside the attempt's trace when there is one, so what the handler calls nests under it.
+    result =
+      attempt.trace === null
+        ? Promise.resolve(handler(attempt.record.payload, attempt))
+        : attempt.trace.wrap(async () => handler(attempt.record.payload, attempt));
   } catch (error) {
     result = Promise.reject(error);
   }

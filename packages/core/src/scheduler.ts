@@ -1,5 +1,5 @@
 import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
-import type { JobOf, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
+import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
 import type { Attempt, AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
 import type { Clock } from './clock.ts';
@@ -120,6 +120,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         this.beats.set(jobId, { progress });
         this.kick();
       },
+      ...(this.options.instrumentation?.step === undefined ? {} : { instrumentStep: this.options.instrumentation.step.bind(this.options.instrumentation) }),
     };
     const parts = {
       options: this.options,
@@ -180,8 +181,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
    * @example
    * const { job } = await scheduler.submit({ type: 'resize', payload: { url }, priority: Priority.high });
    */
-  submit<T extends TypeOf<H>>(input: SubmitInputOf<H, T>): Promise<SubmitResult<H, T>> {
-    return this.submitAll([input as unknown as SubmitInput<H>]).then((results) => results[0] as unknown as SubmitResult<H, T>);
+  submit<T extends TypeOf<H>>(input: SubmitInputOf<H, T>, options?: RequestOptions): Promise<SubmitResult<H, T>> {
+    return this.submitAll([input as unknown as SubmitInput<H>], options).then((results) => results[0] as unknown as SubmitResult<H, T>);
   }
 
   /**
@@ -194,17 +195,21 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
    *   { type: 'index', dependsOn: ['fetch'] },
    * ]);
    */
-  submitAll(inputs: ReadonlyArray<SubmitInput<H>>): Promise<Array<SubmitResult<H>>> {
-    try {
-      if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
-      const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, this.clock.now(), this.nextId);
-      return new Promise<Array<SubmitResult<H>>>((resolve, reject) => {
-        this.units.push({ ...unit, resolve: resolve as (results: SubmitResult[]) => void, reject });
-        this.kick();
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  submitAll(inputs: ReadonlyArray<SubmitInput<H>>, options: RequestOptions = {}): Promise<Array<SubmitResult<H>>> {
+    const admit = (): Promise<Array<SubmitResult<H>>> => {
+      try {
+        if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
+        const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, this.clock.now(), this.nextId);
+        return new Promise<Array<SubmitResult<H>>>((resolve, reject) => {
+          this.units.push({ ...unit, actor: options.actor ?? null, resolve: resolve as (results: SubmitResult[]) => void, reject });
+          this.kick();
+        });
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+    const instrument = this.options.instrumentation?.submit;
+    return instrument === undefined ? admit() : instrument(inputs as ReadonlyArray<{ type: string; queue: string }>, admit);
   }
 
   /**
@@ -227,13 +232,13 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   }
 
   /** Cancels a job that has not finished; a running handler's signal is aborted. */
-  cancel(id: string): Promise<JobOf<H>> {
-    return this.operate('cancel', id) as Promise<JobOf<H>>;
+  cancel(id: string, options: RequestOptions = {}): Promise<JobOf<H>> {
+    return this.operate('cancel', id, options) as Promise<JobOf<H>>;
   }
 
   /** Sends a failed job (from the dead-letter set) back to run, with a fresh attempt count. */
-  retry(id: string): Promise<JobOf<H>> {
-    return this.operate('retry', id) as Promise<JobOf<H>>;
+  retry(id: string, options: RequestOptions = {}): Promise<JobOf<H>> {
+    return this.operate('retry', id, options) as Promise<JobOf<H>>;
   }
 
   get(id: string): Promise<JobOf<H> | undefined> {
@@ -291,11 +296,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     while (this.pumping !== null) await this.pumping;
   }
 
-  private operate(kind: Operation['kind'], id: string): Promise<JobRecord> {
+  private operate(kind: Operation['kind'], id: string, options: RequestOptions): Promise<JobRecord> {
     if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
     if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
     return new Promise((resolve, reject) => {
-      this.operations.push({ kind, id, resolve, reject });
+      this.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject });
       this.kick();
     });
   }
@@ -404,9 +409,10 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     // The timer is set before anyone hears of this tick, so whoever sees a
     // delayed job's submit resolve also finds its alarm set.
     await this.arm(ctx.now);
-    ctx.fx.publish(this.emitter, this.waiters);
+    ctx.fx.publish(this.emitter, this.waiters, this.options.instrumentation, this.options.logger);
     for (const settle of ctx.fx.settle) settle();
     for (const attempt of ctx.fx.claimed) {
+      attempt.trace = this.options.instrumentation?.attempt?.(attempt.record) ?? null;
       runHandler(
         this.handlers[attempt.record.type],
         attempt,

@@ -5,7 +5,7 @@ import { bearerAuth } from 'hono/bearer-auth';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
-import { tenantForToken, tokensOf } from './auth.ts';
+import { tenantForToken, tokenIdOf, tokensOf } from './auth.ts';
 import { statusOf } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
@@ -41,7 +41,7 @@ export interface ApiOptions<Env extends object> {
 }
 
 /** What the API's middleware sets on hono's context for the routes after it: the caller's tenant. */
-export type ApiVariables = { tenant: string };
+export type ApiVariables = { tenant: string; tokenId: string };
 
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** `application/json`, with parameters (`; charset=utf-8`) but no other subtype. */
@@ -129,8 +129,10 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       // The token map is parsed once per isolate; every known token is compared in constant time.
       verifyToken: async (token, c) => {
         const tenant = await tenantForToken(token, tokensOf(options.tokens((c as unknown as C).env)));
-        if (tenant !== null) (c as unknown as C).set('tenant', tenant);
-        return tenant !== null;
+        if (tenant === null) return false;
+        (c as unknown as C).set('tenant', tenant);
+        (c as unknown as C).set('tokenId', await tokenIdOf(token));
+        return true;
       },
       noAuthenticationHeader: unauthorized('A valid `Authorization: Bearer <token>` header is required'),
       invalidAuthenticationHeader: {
@@ -152,6 +154,8 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     return next();
   });
 
+  /** Who asks, for the job's audit trail: the tenant and a token id, never the token. */
+  const actorOf = (c: C) => ({ tenant: c.get('tenant'), tokenId: c.get('tokenId') });
   const stub = (c: C): SchedulerRpc => schedulerStub(options.objects(c.env), objectName(c.get('tenant'), c.req.param('queue')!));
   const limited = bodyLimit({
     maxSize: maxBodyBytes,
@@ -218,7 +222,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       inputs[0] = { ...inputs[0]!, idempotencyKey: headerKey };
     }
     const rpc = stub(c);
-    const result = await rpc.submit(inputs);
+    const result = await rpc.submit(inputs, { actor: actorOf(c) });
     if (!result.ok) return fail(c, result.error);
     const waitMs = query.value.waitMs ?? 0;
     const results = [...result.value];
@@ -288,8 +292,12 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   });
 
   app.get('/v1/queues/:queue/jobs/:id/steps', async (c) => answer(c, await stub(c).steps(c.req.param('id')), (steps) => c.json({ steps })));
-  app.post('/v1/queues/:queue/jobs/:id/cancel', limited, async (c) => answer(c, await stub(c as unknown as C).cancel(c.req.param('id')), (job) => c.json(job)));
-  app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) => answer(c, await stub(c as unknown as C).retry(c.req.param('id')), (job) => c.json(job)));
+  app.post('/v1/queues/:queue/jobs/:id/cancel', limited, async (c) =>
+    answer(c, await stub(c as unknown as C).cancel(c.req.param('id'), { actor: actorOf(c as unknown as C) }), (job) => c.json(job)),
+  );
+  app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) =>
+    answer(c, await stub(c as unknown as C).retry(c.req.param('id'), { actor: actorOf(c as unknown as C) }), (job) => c.json(job)),
+  );
   app.get('/v1/queues/:queue/metrics', async (c) => answer(c, await stub(c).metrics(), (metrics) => c.json(metrics)));
   app.get('/v1/queues/:queue/events', async (c) => stub(c).fetch(new Request('https://object/events', { signal: c.req.raw.signal })));
 

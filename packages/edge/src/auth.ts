@@ -39,6 +39,12 @@ export function tokensOf(secret: string | undefined): TokenMap {
   return tokens;
 }
 
+/** A token's id for logs and audit trails: the first 12 hex digits of its SHA-256, so the secret never leaves. */
+export async function tokenIdOf(token: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(token)));
+  return Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 /** The tenant a bearer token belongs to, or `null`. Compares it with every token, in constant time each. */
 export async function tenantForToken(token: string, tokens: TokenMap): Promise<string | null> {
   let tenant: string | null = null;

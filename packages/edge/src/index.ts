@@ -9,7 +9,7 @@
  */
 export { SqliteStore, type SqliteStorage, type SqliteStoreOptions } from './sqlite-store.ts';
 export { AlarmClock, type AlarmStorage } from './alarm-clock.ts';
-export { SchedulerObject, schedulerStub, type EdgeSchedulerOptions, type SchedulerRpc } from './scheduler-object.ts';
+export { SchedulerObject, schedulerStub, jsonLines, type EdgeSchedulerOptions, type SchedulerRpc } from './scheduler-object.ts';
 export { statusOf } from './http-status.ts';
 export {
   createApi,
@@ -23,7 +23,7 @@ export {
   type ApiVariables,
   type ApiLog,
 } from './api.ts';
-export { parseTokens, tokensOf, tenantForToken, MIN_TOKEN_CHARS, type TokenMap } from './auth.ts';
+export { parseTokens, tokensOf, tenantForToken, tokenIdOf, MIN_TOKEN_CHARS, type TokenMap } from './auth.ts';
 export { RequestGuard, DEFAULT_EDGE_LIMITS, type EdgeLimits } from './guard.ts';
 export { openApiDocument } from './openapi.ts';
 export { jobSchema, batchSchema, waitBodySchema, listQuerySchema, type HttpJobInput, type WaitBody, type ListParams } from './schema.ts';

@@ -5,6 +5,8 @@ import {
   type Handlers,
   isTerminal,
   type JobRecord,
+  type Logger,
+  type RequestOptions,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
@@ -69,7 +71,11 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
         return running;
       };
     }
+    // tenant/queue, as the API names the object; JSON lines by default, each with the tenant and queue.
+    const [tenant = null, queue = null] = ctx.id.name?.split('/') ?? [];
     this.scheduler = createScheduler({
+      runner: `workerd ${ctx.id.name ?? ctx.id.toString()}`,
+      logger: jsonLines({ tenant, queue }),
       ...options,
       handlers,
       store: new SqliteStore(ctx.storage),
@@ -117,10 +123,10 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     return refused === null ? call() : Promise.resolve({ ok: false, error: refused });
   }
 
-  submit(inputs: Parameters<SchedulerEndpoint['submit']>[0]): ReturnType<SchedulerEndpoint['submit']> {
+  submit(inputs: Parameters<SchedulerEndpoint['submit']>[0], options?: RequestOptions): ReturnType<SchedulerEndpoint['submit']> {
     return this.guarded(() => {
       const full = this.guard.room(this.ctx.storage.sql.databaseSize);
-      return full === null ? this.endpoint.submit(inputs) : Promise.resolve({ ok: false, error: full });
+      return full === null ? this.endpoint.submit(inputs, options) : Promise.resolve({ ok: false, error: full });
     });
   }
 
@@ -132,12 +138,12 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     return this.guarded(() => this.endpoint.list(query));
   }
 
-  cancel(id: string): ReturnType<SchedulerEndpoint['cancel']> {
-    return this.guarded(() => this.endpoint.cancel(id));
+  cancel(id: string, options?: RequestOptions): ReturnType<SchedulerEndpoint['cancel']> {
+    return this.guarded(() => this.endpoint.cancel(id, options));
   }
 
-  retry(id: string): ReturnType<SchedulerEndpoint['retry']> {
-    return this.guarded(() => this.endpoint.retry(id));
+  retry(id: string, options?: RequestOptions): ReturnType<SchedulerEndpoint['retry']> {
+    return this.guarded(() => this.endpoint.retry(id, options));
   }
 
   /** Resolves once the job has finished (held as long as the caller waits). */
@@ -187,3 +193,14 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
 }
 
 function settled(): void {}
+
+/** Log records as JSON lines on the console, info and up, with `fields` on each (the object's tenant and queue). */
+export function jsonLines(fields: Readonly<Record<string, unknown>>): Logger {
+  const line = (level: string) => (message: string, record: Readonly<Record<string, unknown>>) =>
+    console.log(
+      JSON.stringify({ level, message, ...fields, ...record }, (_key, value: unknown) =>
+        value instanceof Error ? { name: value.name, message: value.message } : value,
+      ),
+    );
+  return { info: line('info'), warn: line('warn'), error: line('error') };
+}

@@ -4,7 +4,7 @@ import type { JobRecord, MetricsSnapshot } from '@baton/core';
 import type { ErrorBody } from '@baton/core/advanced';
 import { describe, expect, it } from 'vitest';
 import { BatonHttpError, createClient } from '../src/client.ts';
-import { objectName, schedulerStub } from '../src/index.ts';
+import { objectName, schedulerStub, tokenIdOf } from '../src/index.ts';
 
 const ACME = 'test-token-acme-0001';
 const GLOBEX = 'test-token-globex-001';
@@ -299,6 +299,26 @@ describe('HTTP API (workerd)', () => {
     expect(await client.steps('no-such-job')).toEqual([]);
     await client.cancel(b!.job.id);
     await clearAlarm('globex', 'emails');
+  });
+
+  it('keeps who submitted, cancelled and retried a job in its history: a tenant and a token id, never the token', async () => {
+    const created = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'broken' }) });
+    const id = created.body.job.id;
+    await expect.poll(async () => (await call('GET', `/v1/queues/default/jobs/${id}`)).body.state).toBe('failed');
+    await call('POST', `/v1/queues/default/jobs/${id}/retry`);
+    const delayed = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'echo', payload: { text: 'later' }, delayMs: 60_000 }) });
+    await call('POST', `/v1/queues/default/jobs/${delayed.body.job.id}/cancel`);
+    const tokenId = await tokenIdOf(ACME);
+    expect(tokenId).toMatch(/^[\da-f]{12}$/);
+    const history = (await call('GET', `/v1/queues/default/jobs/${id}`)).body.history;
+    expect(history.find((t) => t.cause.code === 'submitted')?.cause.actor).toEqual({ tenant: 'acme', tokenId });
+    expect(history.find((t) => t.cause.code === 'manual-retry')?.cause.actor).toEqual({ tenant: 'acme', tokenId });
+    const cancelled = (await call('GET', `/v1/queues/default/jobs/${delayed.body.job.id}`)).body.history.at(-1)!;
+    expect(cancelled.cause).toMatchObject({ code: 'cancelled', actor: { tenant: 'acme', tokenId } });
+    expect(JSON.stringify(history)).not.toContain(ACME);
+    // Another tenant's token sees none of it.
+    expect((await call('GET', `/v1/queues/default/jobs/${id}`, { token: GLOBEX })).status).toBe(404);
+    await clearAlarm('acme');
   });
 
   it('works through the typed client, with errors as BatonHttpError', async () => {

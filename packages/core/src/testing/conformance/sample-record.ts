@@ -10,6 +10,7 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     type: 'noop',
     queue: 'default',
     payload: { n: serial, nested: { list: [1, 'two', null, true] } },
+    fingerprint: `fp-${serial}`,
     priority: 2,
     key: null,
     idempotencyKey: null,
