@@ -64,7 +64,7 @@ export {
   type EventOf,
   type Listener,
 } from './events.ts';
-export type { MetricsSnapshot, LatencySummary, TypeOutcomes } from './metrics.ts';
+export type { MetricsSnapshot, LatencySummary, TypeOutcomes, TransitionCounts } from './metrics.ts';
 export type {
   Store,
   StoreBatch,

@@ -1,4 +1,5 @@
-import { JobState, PRIORITY_LEVELS } from './job.ts';
+import { CauseCode } from './causes.ts';
+import { type Cause, JobState, PRIORITY_LEVELS } from './job.ts';
 import type { ResourceSnapshot } from './resource.ts';
 import type { StateCounts } from './store.ts';
 
@@ -82,12 +83,28 @@ export interface MetricsSnapshot {
   readonly byType: Readonly<Record<string, TypeOutcomes>>;
   /** Lease expiries seen (stalled jobs recovered). */
   readonly stalled: number;
+  /** What this scheduler did since it started, counted from committed transitions. */
+  readonly counts: TransitionCounts;
   /** Running jobs whose handler has not heartbeated for `stalledAfterMs`. */
   readonly silent: readonly string[];
   /** Breaker, budget, throttle and failure rate per resource this scheduler has seen. */
   readonly resources: Readonly<Record<string, ResourceSnapshot>>;
   /** Ready jobs counted by this scheduler, the congestion level (0–1) and the aging step it sets. */
   readonly congestion: { readonly readyDepth: number; readonly level: number; readonly agingStepMs: number };
+}
+
+/** Committed transitions, counted by what they mean. */
+export interface TransitionCounts {
+  /** Jobs stored by a submit. */
+  readonly submitted: number;
+  /** Failed attempts sent back to run after a backoff. */
+  readonly retried: number;
+  /** Held back by a breaker, budget, throttle or rate limit (no attempt spent). */
+  readonly deferred: number;
+  /** Background work dropped past its deadline under congestion. */
+  readonly shed: number;
+  /** Parked while offline (no attempt spent). */
+  readonly parked: number;
 }
 
 /** The counters the scheduler keeps in memory between snapshots. */
@@ -97,6 +114,18 @@ export class MetricsRecorder {
   readonly retries: number[] = [];
   readonly byType = new Map<string, { succeeded: number; failed: number; wonAt: number[]; lostAt: number[] }>();
   stalled = 0;
+  private readonly counted = { submitted: 0, retried: 0, deferred: 0, shed: 0, parked: 0 };
+
+  /** Counts a committed tick's transitions. */
+  transitions(list: ReadonlyArray<{ readonly from: JobState | null; readonly cause: Cause }>): void {
+    for (const { from, cause } of list) {
+      if (from === null) this.counted.submitted++;
+      else if (cause.code === CauseCode.retry) this.counted.retried++;
+      else if (cause.code === CauseCode.deferred) this.counted.deferred++;
+      else if (cause.code === CauseCode.offline) this.counted.parked++;
+      if (cause.code === CauseCode.shed) this.counted.shed++;
+    }
+  }
 
   finished(type: string, attempts: number, succeeded: boolean): void {
     const index = Math.max(0, attempts - 1);
@@ -141,6 +170,7 @@ export class MetricsRecorder {
       retries: [...this.retries],
       byType,
       stalled: this.stalled,
+      counts: { ...this.counted },
       silent,
     };
   }

@@ -405,6 +405,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       return;
     }
     this.congestion.apply(ctx.tick.deltas());
+    this.metricsRecorder.transitions(ctx.fx.transitions);
     this.leases.refresh(ctx.tick.written());
     // The timer is set before anyone hears of this tick, so whoever sees a
     // delayed job's submit resolve also finds its alarm set.

@@ -8,6 +8,7 @@ import { HTTPException } from 'hono/http-exception';
 import { tenantForToken, tokenIdOf, tokensOf } from './auth.ts';
 import { statusOf } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
+import { prometheusText } from './prometheus.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
 import { batchSchema, check, jobSchema, listQuerySchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, waitBodySchema, waitQuerySchema } from './schema.ts';
 
@@ -298,7 +299,16 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) =>
     answer(c, await stub(c as unknown as C).retry(c.req.param('id'), { actor: actorOf(c as unknown as C) }), (job) => c.json(job)),
   );
-  app.get('/v1/queues/:queue/metrics', async (c) => answer(c, await stub(c).metrics(), (metrics) => c.json(metrics)));
+  app.get('/v1/queues/:queue/metrics', async (c) =>
+    answer(c, await stub(c).metrics(), (metrics) =>
+      // Prometheus asks for text; everyone else gets JSON.
+      /^text\/plain\b|application\/openmetrics-text/.test(c.req.header('accept') ?? '')
+        ? c.text(prometheusText(metrics, { tenant: c.get('tenant'), queue: c.req.param('queue') }), 200, {
+            'content-type': 'text/plain; version=0.0.4; charset=utf-8',
+          })
+        : c.json(metrics),
+    ),
+  );
   app.get('/v1/queues/:queue/events', async (c) => stub(c).fetch(new Request('https://object/events', { signal: c.req.raw.signal })));
 
   return app;

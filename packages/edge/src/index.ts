@@ -26,4 +26,5 @@ export {
 export { parseTokens, tokensOf, tenantForToken, tokenIdOf, MIN_TOKEN_CHARS, type TokenMap } from './auth.ts';
 export { RequestGuard, DEFAULT_EDGE_LIMITS, type EdgeLimits } from './guard.ts';
 export { openApiDocument } from './openapi.ts';
+export { prometheusText } from './prometheus.ts';
 export { jobSchema, batchSchema, waitBodySchema, listQuerySchema, type HttpJobInput, type WaitBody, type ListParams } from './schema.ts';

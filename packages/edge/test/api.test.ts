@@ -301,6 +301,25 @@ describe('HTTP API (workerd)', () => {
     await clearAlarm('globex', 'emails');
   });
 
+  it("answers /metrics in Prometheus text on Accept: text/plain, labelled with the caller's own tenant", async () => {
+    const created = await call('POST', '/v1/queues/default/jobs?waitMs=5000', { body: JSON.stringify({ type: 'echo', payload: { text: 'counted' } }) });
+    expect(created.body.job.state).toBe('succeeded');
+    const response = await exports.default.fetch(
+      new Request(`${BASE}/v1/queues/default/metrics`, { headers: { authorization: `Bearer ${ACME}`, accept: 'text/plain' } }),
+    );
+    expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const json = (await call('GET', '/v1/queues/default/metrics')).body as unknown as MetricsSnapshot;
+    // Every sample is `name{labels} value`, with the caller's tenant and the queue.
+    for (const line of text.split('\n').filter((l) => l !== '' && !l.startsWith('#')))
+      expect(line).toMatch(/^baton_[a-z_]+\{tenant="acme",queue="default"(,[a-z]+="[^"]*")*\} [\d.e+-]+$/);
+    expect(text).not.toContain('globex');
+    expect(text).toContain(`baton_jobs{tenant="acme",queue="default",state="succeeded",priority="2"} ${json.depth.succeeded.byPriority[2]}`);
+    expect(text).toContain(`baton_jobs_finished_total{tenant="acme",queue="default",type="echo",outcome="succeeded"} ${json.byType.echo!.succeeded}`);
+    expect(text).toContain(`baton_jobs_submitted_total{tenant="acme",queue="default"} ${json.counts.submitted}`);
+    await clearAlarm('acme');
+  });
+
   it('keeps who submitted, cancelled and retried a job in its history: a tenant and a token id, never the token', async () => {
     const created = await call('POST', '/v1/queues/default/jobs', { body: JSON.stringify({ type: 'broken' }) });
     const id = created.body.job.id;
