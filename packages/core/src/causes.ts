@@ -31,6 +31,8 @@ export const CauseCode = {
   timeout: 'timeout',
   dependencyFailed: 'dependency-failed',
   dependencyMissing: 'dependency-missing',
+  /** Released when a dependency ended, and waiting again because that dependency was retried. */
+  dependencyRetried: 'dependency-retried',
   /** The handler returned something that is not JSON. */
   invalidResult: 'invalid-result',
 } as const;

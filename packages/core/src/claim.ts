@@ -7,7 +7,7 @@ import type { Dependents } from './dependents.ts';
 import { PreemptedError } from './errors.ts';
 import { failure } from './failure.ts';
 import type { ResourceHealth } from './health.ts';
-import { type Cause, FailureKind, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
+import { type Cause, FailureKind, isTerminal, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
 import type { Leases } from './leases.ts';
 import type { MetricsRecorder } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -47,6 +47,20 @@ export class Claimer {
   }
 
   async claim(ctx: TickContext): Promise<void> {
+    // A job failing as it is claimed may ready work in a queue passed already: pass again then.
+    let readied: number;
+    do {
+      readied = ctx.tick.readied;
+      await this.pass(ctx);
+    } while (ctx.tick.readied !== readied && this.anyFree());
+  }
+
+  private anyFree(): boolean {
+    for (const [queue, { concurrency }] of this.p.options.queues) if (this.p.leases.runningIn(queue) < concurrency) return true;
+    return false;
+  }
+
+  private async pass(ctx: TickContext): Promise<void> {
     const { options, leases } = this.p;
     for (const [queue, { concurrency }] of options.queues) {
       let free = concurrency - leases.runningIn(queue);
@@ -79,6 +93,14 @@ export class Claimer {
       await dependents.fail(ctx, base, congestion.missedDeadline(base), null);
       return false;
     }
+    const deps = base.dependsOn.length === 0 ? undefined : await ctx.tick.getMany(base.dependsOn);
+    const waitsFor = deps?.find((dep) => dep !== undefined && !isTerminal(dep.state));
+    if (waitsFor !== undefined) {
+      // A dependency was retried after it released this job: wait for its new outcome.
+      const cause: Cause = { code: CauseCode.dependencyRetried, message: `waits again for ${waitsFor.id}, retried` };
+      ctx.put(transition(base, JobState.waiting, now, cause, { rank: null }), base, cause);
+      return false;
+    }
     if (base.network && !connectivity.isOnline(now)) {
       connectivity.park(ctx, base, base.attempt, CauseCode.offline);
       return false;
@@ -100,7 +122,7 @@ export class Claimer {
     const next = transition(base, JobState.running, now, claimed, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
     ctx.put(next, base, claimed);
     metrics.wait.record(now - base.readyAtMs!);
-    const dependencies = next.dependsOn.length === 0 ? NO_DEPENDENCIES : dependencyResults(await ctx.tick.getMany(next.dependsOn), next.dependsOn);
+    const dependencies = deps === undefined ? NO_DEPENDENCIES : dependencyResults(deps, next.dependsOn);
     const attempt = new Attempt(host, next, now, dependencies);
     attempt.probe = probe;
     leases.add(attempt);

@@ -67,14 +67,15 @@ export class Dependents {
       const waiters = await ctx.tick.waitingOn(job.id);
       if (job === finished) count = waiters.length;
       for (const listed of waiters) {
-        const waiter = ctx.current(listed);
+        let waiter = ctx.current(listed);
         if (waiter.state !== JobState.waiting) continue; // ended meanwhile, in this same pass
         const deps = waiter.dependsOn.length === 0 ? [] : await ctx.tick.getMany(waiter.dependsOn);
-        const after = waiter.after === null ? undefined : await unfinishedFrom((id) => ctx.tick.get(id), await ctx.tick.get(waiter.after));
+        const after = waiter.after === null ? undefined : await unfinishedFrom((id) => ctx.tick.get(id), await ctx.tick.get(waiter.after), waiter.id);
         if (after !== undefined && after.id !== waiter.after) {
-          // Its predecessor ended without running: it waits for the one before that.
-          ctx.tick.put(update(waiter, ctx.now, { after: after.id }), waiter);
-          continue;
+          // Its predecessor ended without running: it waits for the one before that (and its dependencies still count).
+          const relinked = update(waiter, ctx.now, { after: after.id });
+          ctx.tick.put(relinked, waiter);
+          waiter = relinked;
         }
         const verdict = evaluateBlockers(waiter, deps, after);
         if (verdict.kind === 'blocked') continue;

@@ -1,4 +1,5 @@
 import { isTerminal, type JobRecord } from './job.ts';
+import { update } from './records.ts';
 import type { Tick } from './tick.ts';
 
 /** Meta entry naming the last job admitted with an ordering key. */
@@ -46,4 +47,27 @@ export async function unfinishedFrom(get: JobLookup, job: JobRecord | undefined,
 /** Makes `id` the tail of `key`: the job the next one with that key waits for. */
 export function setKeyTail(tick: Tick, key: string, id: string): void {
   tick.putMeta(TAIL + key, id);
+}
+
+/**
+ * `job` leaves its place in its key's chain (a retry moves it to the end):
+ * the job that waited for it, found walking back from the tail, waits for
+ * what `job` waited for instead. A job that started had nothing left
+ * before it.
+ */
+export async function unlinkFromKey(tick: Tick, job: JobRecord, nowMs: number): Promise<void> {
+  const get: JobLookup = (id) => tick.get(id);
+  const tailId = await tick.getMeta(TAIL + job.key!);
+  const seen = new Set<string>([job.id]);
+  let at = typeof tailId === 'string' ? await get(tailId) : await tick.lastWithKey(job.key!);
+  while (at !== undefined && !seen.has(at.id)) {
+    seen.add(at.id);
+    if (at.after === job.id) {
+      const before = job.startedAtMs !== null || job.after === null ? undefined : await unfinishedFrom(get, await get(job.after), job.id);
+      tick.put(update(at, nowMs, { after: before?.id ?? null }), at);
+      return;
+    }
+    if (isTerminal(at.state) && at.startedAtMs !== null) return;
+    at = at.after === null ? undefined : await get(at.after);
+  }
 }

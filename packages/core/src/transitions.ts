@@ -11,7 +11,8 @@ const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
   waiting: [JobState.ready, JobState.scheduled, JobState.failed, JobState.cancelled],
   scheduled: [JobState.ready, JobState.failed, JobState.cancelled],
   // ready → scheduled: deferred by a breaker, budget, throttle or rate limit, no attempt spent.
-  ready: [JobState.running, JobState.scheduled, JobState.failed, JobState.cancelled],
+  // ready → waiting: a dependency that had released it was retried, and runs again.
+  ready: [JobState.running, JobState.scheduled, JobState.waiting, JobState.failed, JobState.cancelled],
   // running → ready: the lease expired, or the job was preempted.
   running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready],
   succeeded: [],

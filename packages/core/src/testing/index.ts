@@ -16,6 +16,7 @@ import { lifecycle } from './conformance/lifecycle.ts';
 import { observability } from './conformance/observability.ts';
 import { offline } from './conformance/offline.ts';
 import { orderingKeys } from './conformance/ordering-keys.ts';
+import { deadLetterRetry } from './conformance/dead-letter-retry.ts';
 import { resources } from './conformance/resources.ts';
 import { retries } from './conformance/retries.ts';
 import { storeContract } from './conformance/store-contract.ts';
@@ -26,7 +27,7 @@ export { SeededRandom } from './seeded-random.ts';
 export { Rig, START_MS } from './rig.ts';
 export { register, type ConformanceCase, type ConformanceGroup, type StoreHarness } from './harness.ts';
 export { sampleRecord } from './conformance/sample-record.ts';
-export { storeContract, lifecycle, claimOrder, orderingKeys, retries, dependencies, idempotency, leases, resources, offline, observability };
+export { storeContract, lifecycle, claimOrder, orderingKeys, retries, deadLetterRetry, dependencies, idempotency, leases, resources, offline, observability };
 export { AssertionError, ok, equal, deepEqual, rejects } from './assert.ts';
 
 /** Every conformance group: the store contract, then scheduler behaviour on the store, one group per concept. */
@@ -37,6 +38,7 @@ export function conformanceGroups(harness: StoreHarness): ConformanceGroup[] {
     claimOrder(harness),
     orderingKeys(harness),
     retries(harness),
+    deadLetterRetry(harness),
     dependencies(harness),
     idempotency(harness),
     leases(harness),

@@ -3,7 +3,7 @@ import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok } from '../assert.ts';
 import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
 import { START_MS } from '../rig.ts';
-import { scenarios } from './scenario.ts';
+import { noop, scenarios } from './scenario.ts';
 
 /**
  * Which job runs next: priority, then submit order; aging against starvation;
@@ -183,6 +183,22 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
         equal(calm.congestion.level, 0, 'calm again once drained');
         equal(calm.congestion.agingStepMs, 1_000, 'and the step back to normal');
         equal(calm.depth.succeeded.total, 30, 'every normal job ran');
+      },
+    ),
+
+    scenario(
+      'claims, in the same tick, a job readied by a claim-time failure in a queue claimed after its own',
+      () => ({ handlers: { quick: noop }, queues: { default: { concurrency: 1 }, bulk: { concurrency: 1 } } }),
+      async (rig) => {
+        const now = rig.clock.now();
+        // At +300 P fails on its deadline and readies A (bulk); A fails on its deadline as it is claimed, readying B (default).
+        const [, , b] = await rig.scheduler.submitAll([
+          { type: 'quick', key: 'k', delayMs: 1_000, deadlineAtMs: now + 300 },
+          { type: 'quick', key: 'k', queue: 'bulk', deadlineAtMs: now + 300 },
+          { type: 'quick', key: 'k' },
+        ]);
+        await rig.advance(400);
+        equal((await rig.store.get(b!.job.id))?.state, JobState.succeeded, 'not left ready beside an idle slot');
       },
     ),
   ];

@@ -156,6 +156,28 @@ export function dependencies(harness: StoreHarness): ConformanceGroup {
         deepEqual(done.result, ['succeeded'], 'and sees it succeeded');
       },
     ),
+
+    scenario<{ slow: Handler; quick: Handler }>(
+      'a cancelled dependency fails its dependent at once, even one relinked in its key',
+      (rig) => ({
+        handlers: {
+          slow: async () => {
+            await rig().sleep(1_000);
+          },
+          quick: noop,
+        },
+      }),
+      async (rig) => {
+        await rig.scheduler.submit({ type: 'slow', key: 'k' });
+        const [e, f] = await rig.scheduler.submitAll([
+          { ref: 'e', type: 'quick', key: 'k' },
+          { type: 'quick', key: 'k', dependsOn: ['e'] },
+        ]);
+        await rig.scheduler.cancel(e!.job.id);
+        await rig.settle();
+        equal((await rig.store.get(f!.job.id))?.state, JobState.failed, 'failed in the tick of the cancel, not when its key frees');
+      },
+    ),
   ];
   return { name: 'dependencies', cases };
 }
