@@ -15,7 +15,7 @@ export default defineConfig(async () => {
           test: {
             name: 'node',
             include: ['packages/core/src/**/*.test.ts', 'test/**/*.test.ts'],
-            exclude: ['test/browser/**', 'test/consumers/**'],
+            exclude: ['test/browser/**', 'test/consumers/**', 'test/e2e/**'],
             environment: 'node',
           },
         },
@@ -28,6 +28,16 @@ export default defineConfig(async () => {
             environment: 'node',
             testTimeout: 120_000,
             hookTimeout: 180_000,
+          },
+        },
+        // The demo and the dashboard as a visitor sees them: wrangler dev and Chromium, driven by Playwright.
+        {
+          test: {
+            name: 'e2e',
+            include: ['test/e2e/**/*.test.ts'],
+            environment: 'node',
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
           },
         },
         // Durable Objects, SQLite and the HTTP API, inside workerd.

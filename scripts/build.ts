@@ -1,7 +1,8 @@
 /**
  * Builds the publishable packages to `dist/`: ESM JavaScript, `.d.ts` and
  * their maps, with `tsc`, in dependency order (core, then edge, whose client
- * the browser package imports, then browser).
+ * the browser package imports, then browser, then the dashboard, whose page
+ * Vite then bundles into `dist/assets.js`: `packages/dashboard/scripts/build-ui.ts`).
  *
  * Sources import each other with `.ts` extensions (so Node runs them as
  * they are); `rewriteRelativeImportExtensions` turns those into `.js` in the
@@ -15,7 +16,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-export const PACKAGES = ['core', 'edge', 'browser'] as const;
+export const PACKAGES = ['core', 'edge', 'browser', 'dashboard'] as const;
 
 const RELATIVE_TS = /(['"])(\.{1,2}\/[^'"\n]*?)\.ts\1/g;
 
@@ -36,11 +37,24 @@ export function build(): void {
       const rewritten = text.replace(RELATIVE_TS, '$1$2.js$1');
       if (rewritten !== text) writeFileSync(file, rewritten);
     }
+    if (name === 'dashboard') {
+      // The page: Vite bundles the UI, and its files become strings in dist/assets.js (Workers serve them with no assets binding).
+      const ui = spawnSync(process.execPath, [join(dir, 'scripts/build-ui.ts')], { stdio: 'inherit', cwd: dir });
+      if (ui.status !== 0) throw new Error(`the dashboard page's build failed (exit ${ui.status})`);
+    }
   }
+}
+
+/** The demo web app (demo/web → demo/dist), which `npm start` and the edge suites serve as static assets, from the built packages. */
+export function buildDemo(): void {
+  const vite = join(ROOT, 'node_modules/.bin/vite');
+  const run = spawnSync(vite, ['build', '--config', join(ROOT, 'demo/web/vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit', cwd: ROOT });
+  if (run.status !== 0) throw new Error(`vite build of the demo failed (exit ${run.status})`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = performance.now();
   build();
-  console.log(`built ${PACKAGES.map((p) => `@baton/${p}`).join(', ')} in ${Math.round(performance.now() - started)} ms`);
+  buildDemo();
+  console.log(`built ${PACKAGES.map((p) => `@baton/${p}`).join(', ')} and the demo in ${Math.round(performance.now() - started)} ms`);
 }

@@ -39,16 +39,22 @@ function assertBuilt(): void {
     const dir = join(ROOT, 'packages', name);
     if (newest(join(dir, 'src')) > newest(join(dir, 'dist'))) throw new Error(`packages/${name}/dist is older than its sources: run \`npm run build\` first`);
   }
+  // wrangler.toml serves the demo's built page as static assets.
+  if (newest(join(ROOT, 'demo/web')) > newest(join(ROOT, 'demo/dist'))) throw new Error('demo/dist is older than demo/web: run `npm run build` first');
 }
 
-export async function startWranglerDev(): Promise<{ url: string; token: string; stop(): void }> {
+/**
+ * `tokens` (token → tenant) are served besides the development token (for
+ * suites that need a second tenant); without them, only `DEV_TOKEN` (`demo`).
+ */
+export async function startWranglerDev(tokens: Readonly<Record<string, string>> = {}): Promise<{ url: string; token: string; stop(): void }> {
   assertBuilt();
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'baton-edge-'));
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
   const child = spawn(
     wrangler,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ [DEV_TOKEN]: 'demo' })}`],
+    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ ...tokens, [DEV_TOKEN]: 'demo' })}`],
     // The project's own Node (node_modules/.bin first), as under npm scripts: wrangler needs Node ≥ 22.
     {
       cwd: ROOT,

@@ -3,6 +3,7 @@
  * API in front of scheduler Durable Objects, one per (tenant, queue).
  */
 import { JobError, type Handlers } from '@baton/core';
+import { dashboard } from '@baton/dashboard';
 import { createApi, objectName, SchedulerObject, type EdgeSchedulerOptions } from '@baton/edge';
 
 export interface Env {
@@ -17,6 +18,7 @@ export class Jobs extends SchedulerObject<Env> {
     ctx.storage.sql.exec(
       'CREATE TABLE IF NOT EXISTS ledger (n INTEGER PRIMARY KEY AUTOINCREMENT, entry_key TEXT NOT NULL, seq INTEGER NOT NULL, at_ms INTEGER NOT NULL)',
     );
+    ctx.storage.sql.exec('CREATE TABLE IF NOT EXISTS downstream (mode TEXT NOT NULL)');
   }
 
   /** Ledger entries whose key starts with `prefix`, in the order they were appended. */
@@ -27,10 +29,22 @@ export class Jobs extends SchedulerObject<Env> {
       .map((r) => ({ key: r.entry_key, seq: r.seq }));
   }
 
+  /** The demo downstream's health, as the page last set it. */
+  private downstream(): 'ok' | 'flaky' | 'down' {
+    return (this.ctx.storage.sql.exec<{ mode: 'ok' | 'flaky' | 'down' }>('SELECT mode FROM downstream').toArray()[0]?.mode ?? 'ok') as 'ok' | 'flaky' | 'down';
+  }
+
+  async setDownstream(mode: 'ok' | 'flaky' | 'down'): Promise<void> {
+    this.ctx.storage.sql.exec('DELETE FROM downstream');
+    this.ctx.storage.sql.exec('INSERT INTO downstream (mode) VALUES (?)', mode);
+  }
+
   protected override configure(): EdgeSchedulerOptions<Handlers> {
     return {
       queues: { default: { concurrency: 8 } },
       retry: { maxAttempts: 4, backoff: { kind: 'constant', delayMs: 2_000 } },
+      // The flaky downstream: after 3 failures in a row its breaker opens for 2 s, then lets one probe through.
+      resources: { downstream: { breaker: { kind: 'consecutive', threshold: 3, openMs: 2_000 } } },
       handlers: {
         /** Renders a message: stands in for real work. */
         render: async (p: { template: string; name: string }) => p.template.replaceAll('{name}', p.name),
@@ -49,6 +63,18 @@ export class Jobs extends SchedulerObject<Env> {
           this.ctx.storage.sql.exec('INSERT INTO ledger (entry_key, seq, at_ms) VALUES (?, ?, ?)', p.key, p.seq, Date.now());
           return { key: p.key, seq: p.seq };
         },
+        /**
+         * Calls a downstream whose health the demo page sets (`POST …/downstream`):
+         * healthy, failing half the time, or down. Its failures are what retries,
+         * backoff, the breaker and the dead-letter set are for.
+         */
+        flaky: async (p: { n: number }) => {
+          const mode = this.downstream();
+          if (mode === 'down' || (mode === 'flaky' && Math.random() < 0.5)) {
+            throw Object.assign(new Error(`downstream ${mode === 'down' ? 'is down' : 'failed'} (call ${p.n})`), { status: 503 });
+          }
+          return { n: p.n, answeredAtMs: Date.now() };
+        },
         /** Waits, then answers: to watch `running` and progress in the event stream. */
         slow: async (p: { ms: number }, ctx) => {
           for (let done = 0; done < p.ms; done += 100) {
@@ -65,10 +91,22 @@ export class Jobs extends SchedulerObject<Env> {
 // Any origin may call it from a browser: tokens travel in a header, never as cookies.
 const api = createApi<Env>({ objects: (env) => env.JOBS, tokens: (env) => env.BATON_TOKENS, queues: ['default', 'emails'], corsOrigins: '*' });
 
+/** The operators' dashboard, at /dashboard: it asks for a token and calls the API above with it. */
+api.route('/dashboard', dashboard({ title: 'Baton demo' }));
+
 /** The demo's ledger (see `append`), per queue, for the tenant of the token. */
 api.get('/v1/queues/:queue/ledger', async (c) => {
   const jobs = c.env.JOBS.get(c.env.JOBS.idFromName(objectName(c.get('tenant'), c.req.param('queue'))));
   return c.json(await jobs.ledger(c.req.query('prefix') ?? ''));
+});
+
+/** The demo's downstream switch, per queue, for the tenant of the token. */
+api.post('/v1/queues/:queue/downstream', async (c) => {
+  const { mode } = ((await c.req.json().catch(() => null)) ?? {}) as { mode?: unknown };
+  if (mode !== 'ok' && mode !== 'flaky' && mode !== 'down')
+    return c.json({ error: { code: 'validation', field: 'mode', message: 'Expected `mode` to be "ok", "flaky" or "down"', retryable: false } }, 400);
+  await c.env.JOBS.get(c.env.JOBS.idFromName(objectName(c.get('tenant'), c.req.param('queue')))).setDownstream(mode);
+  return c.json({ mode });
 });
 
 export default { fetch: (request, env, ctx) => api.fetch(request, env, ctx) } satisfies ExportedHandler<Env>;

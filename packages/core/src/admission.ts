@@ -50,7 +50,10 @@ export function prepareUnit(
       `Expected \`jobs\` to be an array of 1 to ${LIMITS.batch} jobs, got ${Array.isArray(inputs) ? `${inputs.length} jobs` : typeof inputs}`,
     );
   }
-  const resolved = inputs.map((input, i) => resolveInput(input, handlers, options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
+  let resolved = inputs.map((input, i) => resolveInput(input, handlers, options, now, inputs.length === 1 ? 'job' : `jobs[${i}]`));
+  // A job submitted without a trace context takes the caller's (the submit's span, with instrumentation).
+  const ambient = options.instrumentation?.currentTrace === undefined ? undefined : options.instrumentation.currentTrace();
+  if (ambient !== undefined) resolved = resolved.map((input) => (input.trace === null ? { ...input, trace: ambient } : input));
   const refs = new Map<string, number>();
   resolved.forEach((input, i) => {
     if (input.ref === null) return;

@@ -2,7 +2,7 @@ import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyK
 import { CancelledError, ValidationError } from './errors.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
-import type { Json, JobRecord } from './job.ts';
+import type { Json, JobRecord, TraceContext } from './job.ts';
 
 /** What an attempt needs from the scheduler that runs it. */
 export interface AttemptHost {
@@ -33,7 +33,7 @@ export class Attempt implements JobContext {
   /** Let through a half-open breaker: its outcome decides the breaker. */
   probe = false;
   /** Its span, when the scheduler has instrumentation. */
-  trace: AttemptTrace | null = null;
+  span: AttemptTrace | null = null;
   private readonly host: AttemptHost;
   /** Made on first use of `signal`: most handlers never look. */
   private controller: AbortController | null = null;
@@ -54,6 +54,10 @@ export class Attempt implements JobContext {
 
   get job(): JobRecord {
     return this.record;
+  }
+
+  get trace(): TraceContext | null {
+    return this.span?.context ?? this.record.trace;
   }
 
   get attempt(): number {

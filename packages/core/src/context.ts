@@ -1,4 +1,4 @@
-import type { Failure, Json, JobRecord, JobState } from './job.ts';
+import type { Failure, Json, JobRecord, JobState, TraceContext } from './job.ts';
 
 /** A dependency's outcome, as its dependent sees it. */
 export interface DependencyResult {
@@ -17,6 +17,12 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** 1 for the first attempt. */
   readonly attempt: number;
+  /**
+   * The trace context to hand on with work this job passes elsewhere (a
+   * submit to the edge, a request): the attempt's span with
+   * instrumentation, else the context the job was submitted with.
+   */
+  readonly trace: TraceContext | null;
   /** Results of `dependsOn`, in its order. */
   readonly dependencies: readonly DependencyResult[];
   /** Records progress (persisted with the job, emitted as `job.progress`). Counts as a heartbeat. */

@@ -68,7 +68,7 @@ export class Leases {
 
   /** Stops an attempt without an outcome: its signal is aborted and its late result ignored. */
   abandon(attempt: Attempt, reason: Error): void {
-    if (!attempt.settled) attempt.trace?.end({ outcome: 'abandoned', failure: null, retryDelayMs: null });
+    if (!attempt.settled) attempt.span?.end({ outcome: 'abandoned', failure: null, retryDelayMs: null });
     attempt.settled = true;
     attempt.abort(reason);
     this.drop(attempt);

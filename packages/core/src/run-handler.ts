@@ -26,9 +26,9 @@ export function runHandler(
     if (handler === undefined) throw new ValidationError('type', `No handler registered for job type ${JSON.stringify(attempt.record.type)}`);
     // Inside the attempt's trace when there is one, so what the handler calls nests under it.
     result =
-      attempt.trace === null
+      attempt.span === null
         ? Promise.resolve(handler(attempt.record.payload, attempt))
-        : attempt.trace.wrap(async () => handler(attempt.record.payload, attempt));
+        : attempt.span.wrap(async () => handler(attempt.record.payload, attempt));
   } catch (error) {
     result = Promise.reject(error);
   }

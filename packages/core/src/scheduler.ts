@@ -6,7 +6,8 @@ import type { Clock } from './clock.ts';
 import { Congestion } from './congestion.ts';
 import { Connectivity } from './connectivity.ts';
 import { Dependents } from './dependents.ts';
-import { CancelledError, StoppedError, ValidationError } from './errors.ts';
+import { CancelledError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
+import type { SubmittedJob } from './instrumentation.ts';
 import { Emitter, type EventName, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { ResourceHealth } from './health.ts';
 import { createIdGenerator } from './ids.ts';
@@ -208,8 +209,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         return Promise.reject(error);
       }
     };
-    const instrument = this.options.instrumentation?.submit;
-    return instrument === undefined ? admit() : instrument(inputs as ReadonlyArray<{ type: string; queue: string }>, admit);
+    const instrumentation = this.options.instrumentation;
+    return instrumentation?.submit === undefined ? admit() : instrumentation.submit(inputs as ReadonlyArray<SubmittedJob>, admit);
   }
 
   /**
@@ -249,9 +250,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     return this.store.list(query) as Promise<ListPage<JobOf<H>>>;
   }
 
-  /** The durable steps a job has recorded (`ctx.step`), oldest first. */
+  /** The durable steps a job has recorded (`ctx.step`), oldest first; rejects with `unknown-job` for no such job. */
   async steps(id: string): Promise<readonly StepRecord[]> {
-    return [...(await this.store.steps(id))].sort((a, b) => a.atMs - b.atMs || (a.name < b.name ? -1 : 1));
+    const steps = await this.store.steps(id);
+    if (steps.length === 0 && (await this.store.get(id)) === undefined) throw new UnknownJobError(id);
+    return [...steps].sort((a, b) => a.atMs - b.atMs || (a.name < b.name ? -1 : 1));
   }
 
   /**
@@ -413,7 +416,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     ctx.fx.publish(this.emitter, this.waiters, this.options.instrumentation, this.options.logger);
     for (const settle of ctx.fx.settle) settle();
     for (const attempt of ctx.fx.claimed) {
-      attempt.trace = this.options.instrumentation?.attempt?.(attempt.record) ?? null;
+      attempt.span = this.options.instrumentation?.attempt?.(attempt.record) ?? null;
       runHandler(
         this.handlers[attempt.record.type],
         attempt,

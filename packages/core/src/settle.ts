@@ -61,7 +61,7 @@ export class Settler {
     if (base.network && (outcome.ok || outcome.failure.kind !== FailureKind.offline)) connectivity.answered();
     if (outcome.ok) {
       if (base.resource !== null) await health.record(ctx.tick, base.resource, now, true, attempt.probe);
-      attempt.trace?.end({ outcome: 'succeeded', failure: null, retryDelayMs: null });
+      attempt.span?.end({ outcome: 'succeeded', failure: null, retryDelayMs: null });
       const { job, waiters } = await dependents.finish(ctx, base, JobState.succeeded, COMPLETED, { result: outcome.result, error: null });
       if (!options.keepSucceeded && job.idempotencyKey === null && waiters === 0) ctx.tick.delete(job.id);
       return;
@@ -71,7 +71,7 @@ export class Settler {
       // Not the server's fault and not the job's: give the attempt back.
       connectivity.networkError(now);
       connectivity.park(ctx, base, base.attempt - 1, `network error: ${fault.message}`);
-      attempt.trace?.end({ outcome: 'parked', failure: fault, retryDelayMs: null });
+      attempt.span?.end({ outcome: 'parked', failure: fault, retryDelayMs: null });
       return;
     }
     if (base.resource !== null) await health.record(ctx.tick, base.resource, now, fault.kind === FailureKind.permanent, attempt.probe);
@@ -87,10 +87,10 @@ export class Settler {
       agingStepMs: congestion.stepMs,
     });
     if (decision.kind === 'fail') {
-      attempt.trace?.end({ outcome: 'failed', failure: fault, retryDelayMs: null });
+      attempt.span?.end({ outcome: 'failed', failure: fault, retryDelayMs: null });
       await dependents.fail(ctx, base, decision.cause, fault);
     } else if (decision.kind === 'retry') {
-      attempt.trace?.end({ outcome: 'retry', failure: fault, retryDelayMs: decision.patch.retryDelayMs ?? null });
+      attempt.span?.end({ outcome: 'retry', failure: fault, retryDelayMs: decision.patch.retryDelayMs ?? null });
       ctx.put(transition(base, decision.to, now, decision.cause, decision.patch), base, decision.cause);
     }
   }

@@ -202,6 +202,14 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       : [checked.value as JobInput<string, unknown>];
     const headerKey = c.req.header('idempotency-key');
     if (headerKey !== undefined) {
+      // Header bytes that are not UTF-8 arrive as U+FFFD: two different keys would collide.
+      if (!/^[\x20-\x7e]*$/.test(headerKey))
+        return fail(c, {
+          code: ErrorCode.validation,
+          field: 'Idempotency-Key',
+          message: 'The `Idempotency-Key` header takes printable ASCII only; send other keys as the body’s `idempotencyKey`',
+          retryable: false,
+        });
       if (batch)
         return fail(c, {
           code: ErrorCode.validation,

@@ -9,16 +9,18 @@ import type { MetricsSnapshot } from '@baton/core';
  */
 export function prometheusText(m: MetricsSnapshot, labels: { readonly tenant: string; readonly queue: string }): string {
   const lines: string[] = [];
-  const base = `tenant="${escape(labels.tenant)}",queue="${escape(labels.queue)}"`;
+  const base = `tenant="${escapeLabel(labels.tenant)}",queue="${escapeLabel(labels.queue)}"`;
   const family = (name: string, type: 'gauge' | 'counter' | 'summary', help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   const sample = (name: string, value: number | null, extra: Record<string, string | number> = {}) => {
     if (value === null || !Number.isFinite(value)) return;
-    const more = Object.entries(extra).map(([k, v]) => `,${k}="${escape(String(v))}"`);
+    const more = Object.entries(extra).map(([k, v]) => `,${k}="${escapeLabel(String(v))}"`);
     lines.push(`${name}{${base}${more.join('')}} ${value}`);
   };
 
   family('baton_jobs', 'gauge', 'Jobs stored, by state and priority.');
-  for (const [state, { byPriority }] of Object.entries(m.depth)) byPriority.forEach((n, priority) => sample('baton_jobs', n, { state, priority }));
+  for (const [state, { byPriority }] of Object.entries(m.depth)) {
+    for (const [priority, n] of byPriority.entries()) sample('baton_jobs', n, { state, priority });
+  }
 
   for (const [name, summary, help] of [
     ['baton_job_wait_seconds', m.waitLatency, 'From ready to running.'],
@@ -44,8 +46,9 @@ export function prometheusText(m: MetricsSnapshot, labels: { readonly tenant: st
     sample('baton_jobs_finished_total', t.failed, { type, outcome: 'failed' });
   }
   family('baton_job_attempt_success_ratio', 'gauge', 'The chance an attempt succeeds, given it ran, by type and attempt number.');
-  for (const [type, t] of Object.entries(m.byType))
-    t.successByAttempt.forEach((ratio, i) => sample('baton_job_attempt_success_ratio', ratio, { type, attempt: i + 1 }));
+  for (const [type, t] of Object.entries(m.byType)) {
+    for (const [i, ratio] of t.successByAttempt.entries()) sample('baton_job_attempt_success_ratio', ratio, { type, attempt: i + 1 });
+  }
 
   for (const [name, value, help] of [
     ['baton_jobs_submitted_total', m.counts.submitted, 'Jobs stored by a submit.'],
@@ -74,6 +77,6 @@ export function prometheusText(m: MetricsSnapshot, labels: { readonly tenant: st
 }
 
 /** A label value: backslash, double quote and newline escaped, as the format says. */
-function escape(value: string): string {
+function escapeLabel(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
