@@ -296,7 +296,10 @@ describe('HTTP API (workerd)', () => {
     expect((await client.list({ order: 'desc', limit: 1 })).jobs.map((j) => j.id)).toEqual([b!.job.id]);
     expect((await client.list({ order: 'desc' })).jobs.map((j) => j.id).slice(0, 2)).toEqual([b!.job.id, a!.job.id]);
     await expect.poll(async () => (await client.steps(b!.job.id)).map((s) => s.name)).toEqual(['charge']);
-    expect(await client.steps('no-such-job')).toEqual([]);
+    // An unknown job is a 404, as on the other job routes (a job with no steps yet answers []).
+    const missing = await client.steps('no-such-job').catch((e: unknown) => e);
+    expect(missing instanceof BatonHttpError && missing.status === 404 && missing.code === 'unknown-job').toBe(true);
+    expect(await client.steps(a!.job.id)).toEqual([]);
     await client.cancel(b!.job.id);
     await clearAlarm('globex', 'emails');
   });
