@@ -5,7 +5,7 @@
  * `counter`), so the whole measured stretch runs at the stated backlog.
  * Peers: fastq (FIFO, the cost floor) and p-queue (priorities), same process.
  */
-import { createScheduler, MemoryStore, type Priority } from '@baton/core';
+import { createScheduler, type Instrumentation, MemoryStore, type Priority } from '@baton/core';
 import { systemClock, systemRandom } from '@baton/core/system';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
@@ -21,9 +21,13 @@ export type System = (config: Config) => Promise<number>;
 const priorities = (n: number): Priority => ((n * 7919) % 5) as Priority; // a fixed mix over 5 levels
 
 /** Returns elapsed ms for `config.jobs` completions through Baton's scheduler on the memory store. */
-export const baton: System = async ({ jobs, backlog, concurrency }) => {
+export const baton: System = (config) => batonWith(config);
+
+/** `baton`, with `instrumentation` (the tracing benchmark's variants). */
+export async function batonWith({ jobs, backlog, concurrency }: Config, instrumentation?: Instrumentation): Promise<number> {
   const feed = counter(jobs);
   const scheduler = createScheduler({
+    ...(instrumentation === undefined ? {} : { instrumentation }),
     store: new MemoryStore(),
     clock: systemClock(),
     random: systemRandom(),
@@ -45,7 +49,7 @@ export const baton: System = async ({ jobs, backlog, concurrency }) => {
   if ((m.byType.noop?.succeeded ?? 0) < jobs) throw new Error(`baton ran ${m.byType.noop?.succeeded} of ${jobs} jobs`);
   await scheduler.stop({ abort: true });
   return elapsed;
-};
+}
 
 /**
  * Feeding and timing, the same for every system: the backlog is filled

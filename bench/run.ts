@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "sizes,core,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "sizes,core,otel,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -14,6 +14,7 @@ import { SYSTEMS, type Config } from './core-throughput.ts';
 import { printBrowser, runBrowser } from './browser.ts';
 import { printEdge, runEdge } from './edge.ts';
 import { printOutbox, runOutbox } from './outbox.ts';
+import { runOtel } from './otel.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
@@ -44,7 +45,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,storm,edge,browser,outbox').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,otel,storm,edge,browser,outbox').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -151,6 +152,36 @@ if (SCENARIOS.has('core')) {
   );
 
   save('core-throughput', { jobs: JOBS, runs: RUNS, rows, goals });
+}
+
+if (SCENARIOS.has('otel')) {
+  // A tenth of the core's jobs: three variants a run, and spans cost memory until exported.
+  const config = { jobs: Math.max(10_000, Math.round(JOBS / 10)), backlog: 1_000, concurrency: 64 };
+  console.log(`\nTracing overhead — the core hot path (backlog 1k, concurrency 64, ${config.jobs} jobs), ${RUNS} runs, interleaved\n`);
+  const rows = await runOtel(config, RUNS);
+  const pct = (x: number | null) => (x === null ? '' : `${(x * 100).toFixed(1)} %`);
+  console.log(
+    table(
+      ['variant', 'µs/job (median)', 'range', 'overhead (median of per-run ratios)'],
+      rows.map((r) => [
+        r.variant,
+        (r.nsPerJob / 1000).toFixed(2),
+        `${(r.rangeNsPerJob[0] / 1000).toFixed(2)}–${(r.rangeNsPerJob[1] / 1000).toFixed(2)}`,
+        pct(r.overhead),
+      ]),
+    ),
+  );
+  const goals = [
+    { goal: 'no provider ≤ 2 %', value: pct(rows[1]!.overhead), met: (rows[1]!.overhead ?? 1) <= 0.02 },
+    { goal: 'SDK provider ≤ 15 %', value: pct(rows[2]!.overhead), met: (rows[2]!.overhead ?? 1) <= 0.15 },
+  ];
+  console.log(
+    `\n${table(
+      ['goal', 'measured', 'met'],
+      goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+    )}\nspans exported in the last run: ${rows[2]!.spans}\n`,
+  );
+  save('otel', { config, runs: RUNS, rows, goals });
 }
 
 if (SCENARIOS.has('storm')) {

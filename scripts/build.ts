@@ -1,6 +1,6 @@
 /**
  * Builds the publishable packages to `dist/`: ESM JavaScript, `.d.ts` and
- * their maps, with `tsc`, in dependency order (core, then edge, whose client
+ * their maps, with `tsc`, in dependency order (core, then otel, then edge, whose client
  * the browser package imports, then browser, then the dashboard, whose page
  * Vite then bundles into `dist/assets.js`: `packages/dashboard/scripts/build-ui.ts`).
  *
@@ -16,7 +16,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-export const PACKAGES = ['core', 'edge', 'browser', 'dashboard'] as const;
+export const PACKAGES = ['core', 'otel', 'edge', 'browser', 'dashboard'] as const;
 
 const RELATIVE_TS = /(['"])(\.{1,2}\/[^'"\n]*?)\.ts\1/g;
 

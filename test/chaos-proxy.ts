@@ -17,6 +17,8 @@ export interface ChaosMode {
   readonly loseAnswer?: number;
   /** error: the `Retry-After` header, in seconds. */
   readonly retryAfterS?: number;
+  /** up: lose the answers of the next this many submits (`POST …/jobs`), after the edge has handled them. */
+  readonly loseNextSubmits?: number;
   readonly seed?: number;
 }
 
@@ -52,6 +54,7 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
   const target = new URL(upstream);
   let mode: ChaosMode = { mode: 'up' };
   let roll = dice(1);
+  let submitsToLose = 0;
   const stats: ChaosStats = { forwarded: 0, cut: 0, lostAnswers: 0, errors: 0, byRoute: {} };
 
   const control = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -60,6 +63,7 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
       for await (const chunk of req) body += chunk;
       mode = JSON.parse(body) as ChaosMode;
       roll = dice(mode.seed ?? 1);
+      submitsToLose = mode.loseNextSubmits ?? 0;
     }
     res.writeHead(200, { ...CORS, 'content-type': 'application/json' }).end(JSON.stringify({ mode, stats }));
   };
@@ -93,8 +97,11 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
     // An edge that is down still passes CORS preflights (its CORS layer answers them before the app fails).
     if (req.method === 'OPTIONS' && mode.mode === 'error') return void res.writeHead(204, { ...CORS, 'access-control-max-age': '600' }).end();
     switch (mode.mode) {
-      case 'up':
-        return forward(req, res, false);
+      case 'up': {
+        const lose = submitsToLose > 0 && req.method === 'POST' && /\/jobs(\?|$)/.test(req.url ?? '');
+        if (lose) submitsToLose--;
+        return forward(req, res, lose);
+      }
       case 'down':
         stats.cut++;
         return void req.socket.destroy();

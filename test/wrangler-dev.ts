@@ -46,15 +46,31 @@ function assertBuilt(): void {
 /**
  * `tokens` (token → tenant) are served besides the development token (for
  * suites that need a second tenant); without them, only `DEV_TOKEN` (`demo`).
+ * `config` serves another Worker (a test fixture's wrangler.toml) with `vars`.
  */
-export async function startWranglerDev(tokens: Readonly<Record<string, string>> = {}): Promise<{ url: string; token: string; stop(): void }> {
+export async function startWranglerDev(
+  tokens: Readonly<Record<string, string>> = {},
+  options: { readonly config?: string; readonly vars?: Readonly<Record<string, string>> } = {},
+): Promise<{ url: string; token: string; stop(): void }> {
   assertBuilt();
   const port = await freePort();
   const state = mkdtempSync(join(tmpdir(), 'baton-edge-'));
   const wrangler = join(ROOT, 'node_modules/.bin/wrangler');
   const child = spawn(
     wrangler,
-    ['dev', '--ip', '127.0.0.1', '--port', String(port), '--persist-to', state, '--var', `BATON_TOKENS:${JSON.stringify({ ...tokens, [DEV_TOKEN]: 'demo' })}`],
+    [
+      'dev',
+      ...(options.config === undefined ? [] : ['--config', options.config]),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--persist-to',
+      state,
+      '--var',
+      `BATON_TOKENS:${JSON.stringify({ ...tokens, [DEV_TOKEN]: 'demo' })}`,
+      ...Object.entries(options.vars ?? {}).flatMap(([name, value]) => ['--var', `${name}:${value}`]),
+    ],
     // The project's own Node (node_modules/.bin first), as under npm scripts: wrangler needs Node ≥ 22.
     {
       cwd: ROOT,

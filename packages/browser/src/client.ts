@@ -1,4 +1,4 @@
-import type { Handlers, SchedulerApi, SchedulerEvent } from '@baton/core';
+import type { Handlers, Instrumentation, SchedulerApi, SchedulerEvent, SubmittedJob, TraceContext } from '@baton/core';
 import { useEndpoint } from '@baton/core/advanced';
 import { proxy, releaseProxy, type Remote, wrap } from 'comlink';
 import type { WorkerApi } from './worker-host.ts';
@@ -39,6 +39,13 @@ export interface ConnectOptions {
    * engagement, installed apps); `storage()` says what was granted. @default true
    */
   readonly persist?: boolean;
+  /**
+   * Tracing on the page's side (`otel()` from `@baton/otel`): a submit is a
+   * span of the page's, and jobs submitted without a `trace` carry its
+   * context to the worker, so the page, the worker and the edge share one
+   * trace.
+   */
+  readonly instrumentation?: Pick<Instrumentation, 'currentTrace' | 'submit'>;
 }
 
 /**
@@ -63,8 +70,9 @@ export function connect<H extends Handlers = Handlers>(worker: Worker | MessageP
   const offline = () => void remote.setOnline(false);
   globalThis.addEventListener?.('online', online);
   globalThis.addEventListener?.('offline', offline);
+  const api = traced(useEndpoint<H>(remote as unknown as WorkerApi), options.instrumentation);
   return {
-    ...useEndpoint<H>(remote as unknown as WorkerApi),
+    ...api,
     role: () => remote.role(),
     setOnline: (online) => remote.setOnline(online),
     subscribe: async (listener) => {
@@ -85,5 +93,21 @@ export function connect<H extends Handlers = Handlers>(worker: Worker | MessageP
       globalThis.removeEventListener?.('offline', offline);
       remote[releaseProxy]();
     },
+  };
+}
+
+/** `api` with its submits inside the page's submit span, and jobs without a trace given the page's context. */
+function traced<H extends Handlers>(api: SchedulerApi<H>, instrumentation: Pick<Instrumentation, 'currentTrace' | 'submit'> | undefined): SchedulerApi<H> {
+  if (instrumentation === undefined) return api;
+  const withTrace = <T extends { readonly trace?: TraceContext }>(inputs: readonly T[]): T[] => {
+    const current = instrumentation.currentTrace?.();
+    return current === undefined ? [...inputs] : inputs.map((input) => (input.trace === undefined ? { ...input, trace: current } : input));
+  };
+  const around = <T>(inputs: ReadonlyArray<SubmittedJob>, run: () => Promise<T>): Promise<T> =>
+    instrumentation.submit === undefined ? run() : instrumentation.submit(inputs, run);
+  return {
+    ...api,
+    submit: (input, options) => around([input as SubmittedJob], () => api.submit(withTrace([input])[0]!, options)),
+    submitAll: (inputs, options) => around(inputs as ReadonlyArray<SubmittedJob>, () => api.submitAll(withTrace(inputs), options)),
   };
 }

@@ -109,7 +109,8 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       payload: edge.payload ?? null,
       idempotencyKey,
       idempotencyTtlMs: dedupWindowMs,
-      ...(local.trace === null ? {} : { trace: local.trace }),
+      // This delivery's span (with instrumentation), so the edge's spans nest under it.
+      ...(ctx.trace === null ? {} : { trace: ctx.trace }),
       tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
     });
     if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);

@@ -19,7 +19,7 @@ export interface SubmittedJob {
 /** One attempt's trace, opened when its handler starts. */
 export interface AttemptTrace {
   /** The attempt's own trace context, which the handler passes on to work it hands elsewhere (`ctx.trace`). */
-  readonly context?: TraceContext;
+  readonly context?: TraceContext | undefined;
   /** Runs the handler inside the attempt's context, so what it calls (a `fetch`) nests under it. */
   wrap<T>(run: () => Promise<T>): Promise<T>;
   end(end: AttemptEnd): void;

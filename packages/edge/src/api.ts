@@ -1,4 +1,4 @@
-import { ErrorCode, type JobInput, type JobRecord, type ListQuery } from '@baton/core';
+import { ErrorCode, type JobInput, type JobRecord, LIMITS, type ListQuery } from '@baton/core';
 import type { ErrorBody, Result } from '@baton/core/advanced';
 import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -47,6 +47,7 @@ export type ApiVariables = { tenant: string; tokenId: string };
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** `application/json`, with parameters (`; charset=utf-8`) but no other subtype. */
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
+const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
  * Sharding: one Durable Object per (tenant, queue). A queue's jobs share one
@@ -229,6 +230,13 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       const key = check(jobSchema.entries.idempotencyKey, headerKey, 'Idempotency-Key');
       if (!key.ok) return fail(c, key.error);
       inputs[0] = { ...inputs[0]!, idempotencyKey: headerKey };
+    }
+    // A caller's `traceparent` (an instrumented fetch) is the trace context of jobs that name none.
+    const traceparent = c.req.header('traceparent');
+    if (traceparent !== undefined && TRACEPARENT.test(traceparent)) {
+      const tracestate = c.req.header('tracestate');
+      const trace = tracestate === undefined || tracestate.length > LIMITS.tracestateChars ? { traceparent } : { traceparent, tracestate };
+      for (const [i, input] of inputs.entries()) if (input.trace === undefined) inputs[i] = { ...input, trace };
     }
     const rpc = stub(c);
     const result = await rpc.submit(inputs, { actor: actorOf(c) });
