@@ -5,7 +5,7 @@
  * `counter`), so the whole measured stretch runs at the stated backlog.
  * Peers: fastq (FIFO, the cost floor) and p-queue (priorities), same process.
  */
-import { createScheduler, type Instrumentation, MemoryStore, type Priority } from '@baton/core';
+import { createScheduler, type Instrumentation, MemoryStore, type Priority, type RetentionOptions } from '@baton/core';
 import { systemClock, systemRandom } from '@baton/core/system';
 import fastq from 'fastq';
 import PQueue from 'p-queue';
@@ -23,16 +23,22 @@ const priorities = (n: number): Priority => ((n * 7919) % 5) as Priority; // a f
 /** Returns elapsed ms for `config.jobs` completions through Baton's scheduler on the memory store. */
 export const baton: System = (config) => batonWith(config);
 
-/** `baton`, with `instrumentation` (the tracing benchmark's variants). */
-export async function batonWith({ jobs, backlog, concurrency }: Config, instrumentation?: Instrumentation): Promise<number> {
+/** `baton`, with `instrumentation` (the tracing benchmark's variants), or succeeded jobs kept under a `retention` (the storage benchmark's). */
+export async function batonWith(
+  { jobs, backlog, concurrency }: Config,
+  instrumentation?: Instrumentation,
+  keep?: { readonly retention: RetentionOptions; readonly store: MemoryStore },
+  keepSucceeded = false,
+): Promise<number> {
   const feed = counter(jobs);
   const scheduler = createScheduler({
     ...(instrumentation === undefined ? {} : { instrumentation }),
-    store: new MemoryStore(),
+    store: keep?.store ?? new MemoryStore(),
     clock: systemClock(),
     random: systemRandom(),
     queues: { default: { concurrency } },
-    keepSucceeded: false,
+    keepSucceeded,
+    ...(keep === undefined ? {} : { retention: keep.retention }),
     handlers: {
       noop: async () => {
         if (!feed.stopped) void scheduler.submit({ type: 'noop', priority: priorities(feed.submitted++) });

@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "sizes,core,otel,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "sizes,core,otel,retention,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -15,6 +15,7 @@ import { printBrowser, runBrowser } from './browser.ts';
 import { printEdge, runEdge } from './edge.ts';
 import { printOutbox, runOutbox } from './outbox.ts';
 import { runOtel } from './otel.ts';
+import { runRetention } from './retention.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
@@ -45,7 +46,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,otel,storm,edge,browser,outbox').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,otel,retention,storm,edge,browser,outbox').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -182,6 +183,19 @@ if (SCENARIOS.has('otel')) {
     )}\nspans exported in the last run: ${rows[2]!.spans}\n`,
   );
   save('otel', { config, runs: RUNS, rows, goals });
+}
+
+if (SCENARIOS.has('retention')) {
+  const config = { jobs: JOBS, backlog: 1_000, concurrency: 64 };
+  console.log(`\nBounded storage — the core hot path (memory store, backlog 1k, concurrency 64, ${JOBS} jobs), ${RUNS} runs, interleaved\n`);
+  const rows = await runRetention(config, RUNS, 1_000);
+  console.log(
+    table(
+      ['succeeded jobs', 'µs/job (median)', 'most jobs stored', 'time vs deleted at once'],
+      rows.map((r) => [r.variant, (r.nsPerJob / 1000).toFixed(2), String(r.peakJobs), r.ratio === null ? '' : `${r.ratio.toFixed(2)}×`]),
+    ),
+  );
+  save('retention', { config, runs: RUNS, rows });
 }
 
 if (SCENARIOS.has('storm')) {

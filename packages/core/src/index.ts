@@ -52,6 +52,7 @@ export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecisi
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
 export { DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';
 export type { BreakerOptions } from './breaker.ts';
+export type { RetentionOptions } from './retention-options.ts';
 export type { RetryBudgetOptions, ThrottleOptions, RateLimitOptions } from './budget.ts';
 export type { ResourceOptions, ResourceSnapshot } from './resource.ts';
 export {

@@ -1,6 +1,7 @@
 import { StoreConflictError } from './errors.ts';
 import { Heap } from './heap.ts';
 import { JobState, PRIORITY_LEVELS, type Json, type JobRecord } from './job.ts';
+import { SortedIds } from './sorted-ids.ts';
 import type { IdempotencyRecord, ListPage, ListQuery, StateCounts, StepRecord, Store, StoreBatch } from './store.ts';
 
 interface IndexEntry {
@@ -35,6 +36,9 @@ export class MemoryStore implements Store {
     failed: new Array<number>(PRIORITY_LEVELS).fill(0),
     cancelled: new Array<number>(PRIORITY_LEVELS).fill(0),
   };
+
+  /** Ids per state, for lists by state (what a retention sweep and a dashboard ask for). */
+  private readonly byState = new Map<JobState, SortedIds>();
 
   private readonly isLive = (entry: IndexEntry): boolean => this.jobs.get(entry.id)?.version === entry.version;
 
@@ -86,6 +90,7 @@ export class MemoryStore implements Store {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
+    if (query.state !== undefined) return this.listByState(query, query.state);
     const limit = query.limit ?? 100;
     const desc = query.order === 'desc';
     const matches: JobRecord[] = [];
@@ -99,6 +104,33 @@ export class MemoryStore implements Store {
     matches.sort((a, b) => (a.id < b.id ? -1 : 1) * (desc ? -1 : 1));
     const jobs = matches.slice(0, limit);
     return { jobs, cursor: matches.length > limit ? jobs[jobs.length - 1]!.id : null };
+  }
+
+  /** A list within one state, from its sorted ids: O(log n) to the cursor, then as many as it returns (and stale ids skipped). */
+  private listByState(query: ListQuery, state: JobState): ListPage {
+    const limit = query.limit ?? 100;
+    const desc = query.order === 'desc';
+    const live = (id: string): boolean => this.jobs.get(id)?.state === state;
+    const ids = this.byState.get(state);
+    const jobs: JobRecord[] = [];
+    let more = false;
+    if (ids === undefined) return { jobs, cursor: null };
+    for (const id of ids.from(
+      query.cursor,
+      desc,
+      live,
+      this.stateCounts[state].reduce((a, b) => a + b, 0),
+    )) {
+      const job = this.jobs.get(id);
+      if (job === undefined || job.state !== state) continue;
+      if ((query.queue !== undefined && job.queue !== query.queue) || (query.type !== undefined && job.type !== query.type)) continue;
+      if (jobs.length === limit) {
+        more = true;
+        break;
+      }
+      jobs.push(job);
+    }
+    return { jobs, cursor: more ? jobs[jobs.length - 1]!.id : null };
   }
 
   async counts(): Promise<StateCounts> {
@@ -156,6 +188,14 @@ export class MemoryStore implements Store {
       if (tail === undefined || tail < record.id) this.keyTails.set(record.key, record.id);
     }
     this.stateCounts[record.state][record.priority]!++;
+    if (previous?.state !== record.state) {
+      let ids = this.byState.get(record.state);
+      if (ids === undefined) {
+        ids = new SortedIds();
+        this.byState.set(record.state, ids);
+      }
+      ids.add(record.id);
+    }
     if (isWaiting && (!wasWaiting || relinked)) {
       for (const blocker of blockersOf(record)) {
         let set = this.waiters.get(blocker);

@@ -1,6 +1,7 @@
 import type { Clock } from './clock.ts';
 import { ValidationError } from './errors.ts';
-import type { JobInput, RetryOptions } from './job.ts';
+import { type JobInput, JobState, type RetryOptions } from './job.ts';
+import { DEFAULT_RETENTION, type ResolvedRetention, type RetentionOptions } from './retention-options.ts';
 import { DEFAULT_BACKOFF } from './backoff.ts';
 import type { Classifier } from './classify.ts';
 import { validateResource, type ResourceOptions } from './resource.ts';
@@ -67,6 +68,8 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly retryPolicy?: RetryPolicy;
   /** Keep succeeded jobs (with results) in the store. Jobs with an idempotency key are always kept. @default true */
   readonly keepSucceeded?: boolean;
+  /** How long finished jobs are kept before they are deleted (bounded storage). */
+  readonly retention?: RetentionOptions;
   /** A running job with no heartbeat or progress for this long is reported as silent in metrics. @default leaseMs */
   readonly silentAfterMs?: number;
   /** Most jobs promoted or claimed in one tick. @default 1000 */
@@ -104,6 +107,7 @@ export interface ResolvedOptions {
   readonly resources: ReadonlyMap<string, ResourceOptions>;
   readonly defaultResource: ResourceOptions;
   readonly keepSucceeded: boolean;
+  readonly retention: ResolvedRetention;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
   readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
@@ -139,6 +143,7 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     resources: new Map(Object.entries(options.resources ?? {}).map(([name, r]) => [name, validResource(`resources.${name}`, r)])),
     defaultResource: options.defaultResource === undefined ? {} : validResource('defaultResource', options.defaultResource),
     keepSucceeded: options.keepSucceeded ?? true,
+    retention: resolveRetention(options.retention),
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
     congestion: {
@@ -157,4 +162,22 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
 function validResource(field: string, o: ResourceOptions): ResourceOptions {
   validateResource(field, o);
   return o;
+}
+
+function resolveRetention(r: RetentionOptions | undefined): ResolvedRetention {
+  if (r === undefined) return DEFAULT_RETENTION;
+  const keep = (field: 'succeededMs' | 'cancelledMs' | 'failedMs', fallback: number): number => {
+    const value = r[field];
+    return value === undefined ? fallback : value === Number.POSITIVE_INFINITY ? value : number(`retention.${field}`, value, 0);
+  };
+  const [succeeded, cancelled, failed] = DEFAULT_RETENTION.keepMs.map(([, ms]) => ms) as [number, number, number];
+  return {
+    keepMs: [
+      [JobState.succeeded, keep('succeededMs', succeeded)],
+      [JobState.cancelled, keep('cancelledMs', cancelled)],
+      [JobState.failed, keep('failedMs', failed)],
+    ],
+    everyMs: number('retention.everyMs', r.everyMs ?? DEFAULT_RETENTION.everyMs, 1),
+    batch: number('retention.batch', r.batch ?? DEFAULT_RETENTION.batch, 1, true),
+  };
 }

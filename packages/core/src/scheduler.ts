@@ -18,6 +18,7 @@ import { type Operation, Operations } from './operations.ts';
 import { type Handlers, type ResolvedOptions, resolveOptions, type SchedulerOptions } from './options.ts';
 import type { Random } from './random.ts';
 import { promote } from './promote.ts';
+import { Retention } from './retention.ts';
 import { runHandler } from './run-handler.ts';
 import { Settler } from './settle.ts';
 import { isEmptyBatch, type ListPage, type ListQuery, type StepRecord, type Store } from './store.ts';
@@ -66,6 +67,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private readonly leases: Leases;
   private readonly dependents: Dependents;
   private readonly claimer: Claimer;
+  private readonly retention: Retention;
   private readonly settler: Settler;
   private readonly ops: Operations;
   private readonly waiters = new Waiters();
@@ -134,6 +136,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       random: this.random,
     };
     this.claimer = new Claimer({ ...parts, host });
+    this.retention = new Retention(this.options.retention);
     this.settler = new Settler(parts);
     if (this.options.autoStart) this.start();
   }
@@ -369,6 +372,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         maxBatch: this.options.maxBatch,
       });
       await this.claimer.claim(ctx);
+      // A backlog of expired jobs is deleted a batch per tick, the ticks following one another.
+      if (await this.retention.sweep(ctx, this.store)) this.dirty = true;
     }
     this.health.flush(ctx.tick);
     await this.commit(ctx);

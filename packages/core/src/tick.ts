@@ -127,6 +127,11 @@ export class Tick {
     return this.idempotencyPuts.get(key) ?? (await this.store.idempotency(key));
   }
 
+  deleteIdempotency(key: string): void {
+    this.idempotencyPuts.delete(key);
+    this.idempotencyDeletes.add(key);
+  }
+
   putIdempotency(record: IdempotencyRecord): void {
     this.idempotencyDeletes.delete(record.key);
     this.idempotencyPuts.set(record.key, record);

@@ -17,6 +17,7 @@ import { observability } from './conformance/observability.ts';
 import { offline } from './conformance/offline.ts';
 import { orderingKeys } from './conformance/ordering-keys.ts';
 import { deadLetterRetry } from './conformance/dead-letter-retry.ts';
+import { retention } from './conformance/retention.ts';
 import { resources } from './conformance/resources.ts';
 import { retries } from './conformance/retries.ts';
 import { storeContract } from './conformance/store-contract.ts';
@@ -27,7 +28,21 @@ export { SeededRandom } from './seeded-random.ts';
 export { Rig, START_MS } from './rig.ts';
 export { register, type ConformanceCase, type ConformanceGroup, type StoreHarness } from './harness.ts';
 export { sampleRecord } from './conformance/sample-record.ts';
-export { storeContract, lifecycle, claimOrder, orderingKeys, retries, deadLetterRetry, dependencies, idempotency, leases, resources, offline, observability };
+export {
+  storeContract,
+  lifecycle,
+  claimOrder,
+  orderingKeys,
+  retries,
+  deadLetterRetry,
+  dependencies,
+  retention,
+  idempotency,
+  leases,
+  resources,
+  offline,
+  observability,
+};
 export { AssertionError, ok, equal, deepEqual, rejects } from './assert.ts';
 
 /** Every conformance group: the store contract, then scheduler behaviour on the store, one group per concept. */
@@ -45,6 +60,7 @@ export function conformanceGroups(harness: StoreHarness): ConformanceGroup[] {
     resources(harness),
     offline(harness),
     observability(harness),
+    retention(harness),
   ];
 }
 

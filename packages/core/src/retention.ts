@@ -1,0 +1,76 @@
+import type { JobRecord, JobState } from './job.ts';
+import type { ResolvedRetention } from './retention-options.ts';
+import type { Store } from './store.ts';
+import type { TickContext } from './tick-context.ts';
+
+/** Jobs read per list call while sweeping. */
+const PAGE = 100;
+
+/**
+ * Bounded storage: finished jobs are deleted once they are older than their
+ * state's retention (their steps go with them, and their idempotency key
+ * once it has expired: a job is kept while its key still deduplicates). The
+ * sweep walks each state in submit order, a page at a time, at most `batch`
+ * deletions a tick; a job created after the cutoff ends the walk (it cannot
+ * have finished before it), and the next walk starts over, so a job skipped
+ * while it was young is found once it is old.
+ */
+export class Retention {
+  private readonly options: ResolvedRetention;
+  private nextAtMs = Number.NEGATIVE_INFINITY;
+  /** Where each state's walk goes on from (the last job it looked at), or undefined to start over. */
+  private readonly cursors = new Map<JobState, string>();
+  /** Jobs deleted since this scheduler started. */
+  deleted = 0;
+
+  constructor(options: ResolvedRetention) {
+    this.options = options;
+  }
+
+  /** Deletes what is past its retention, up to a batch; returns whether more is left for the next tick. */
+  async sweep(ctx: TickContext, store: Store): Promise<boolean> {
+    if (ctx.now < this.nextAtMs) return false;
+    let budget = this.options.batch;
+    for (const [state, keepMs] of this.options.keepMs) {
+      if (keepMs === Number.POSITIVE_INFINITY) continue;
+      const cutoff = ctx.now - keepMs;
+      while (budget > 0) {
+        const cursor = this.cursors.get(state);
+        const page = await store.list({ state, order: 'asc', limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
+        let ended = page.cursor === null;
+        for (const listed of page.jobs) {
+          if (listed.createdAtMs > cutoff) {
+            ended = true;
+            break;
+          }
+          if (budget === 0) break;
+          this.cursors.set(state, listed.id);
+          if (await this.remove(ctx, listed, state, cutoff)) budget--;
+        }
+        if (ended) {
+          this.cursors.delete(state);
+          break;
+        }
+      }
+    }
+    // Work left: go on next tick. Else rest.
+    this.nextAtMs = budget === 0 ? ctx.now : ctx.now + this.options.everyMs;
+    return budget === 0;
+  }
+
+  /** Deletes `listed` if it is still finished in `state` past `cutoff`, and its key has expired. */
+  private async remove(ctx: TickContext, listed: JobRecord, state: JobState, cutoff: number): Promise<boolean> {
+    const job = ctx.tick.peek(listed.id) ?? listed;
+    if (job.state !== state || job.finishedAtMs === null || job.finishedAtMs > cutoff) return false;
+    if (job.idempotencyKey !== null) {
+      const key = await ctx.tick.idempotency(job.idempotencyKey);
+      if (key !== undefined && key.jobId === job.id) {
+        if (key.expiresAtMs > ctx.now) return false;
+        ctx.tick.deleteIdempotency(key.key);
+      }
+    }
+    ctx.tick.delete(job.id);
+    this.deleted++;
+    return true;
+  }
+}

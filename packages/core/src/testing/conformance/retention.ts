@@ -1,0 +1,107 @@
+import { JobError } from '../../errors.ts';
+import { JobState } from '../../job.ts';
+import type { Handler } from '../../options.ts';
+import { deepEqual, equal, ok } from '../assert.ts';
+import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
+import { noop, scenarios } from './scenario.ts';
+
+const MINUTE = 60_000;
+
+/**
+ * Bounded storage: finished jobs deleted once past their state's retention,
+ * with their steps, and their idempotency keys once expired; unfinished
+ * jobs never; a backlog swept a batch per tick.
+ */
+export function retention(harness: StoreHarness): ConformanceGroup {
+  const scenario = scenarios(harness);
+  const cases: ConformanceCase[] = [
+    scenario<{ ok: Handler; stepped: Handler; fail: Handler; slow: Handler }>(
+      'deletes finished jobs past their retention, with their steps, and keeps the dead-letter set longer',
+      (rig) => ({
+        handlers: {
+          ok: noop,
+          stepped: async (_: null, ctx) => ctx.step('one', () => 1),
+          fail: async () => {
+            throw JobError.nonRetryable('no');
+          },
+          slow: async () => {
+            await rig().sleep(60 * MINUTE);
+          },
+        },
+        retention: { succeededMs: MINUTE, cancelledMs: MINUTE, failedMs: 10 * MINUTE, everyMs: 1_000 },
+        queues: { default: { concurrency: 4 } },
+      }),
+      async (rig) => {
+        const [ok1, stepped, failed, slow] = await rig.scheduler.submitAll([{ type: 'ok' }, { type: 'stepped' }, { type: 'fail' }, { type: 'slow' }]);
+        const waiting = await rig.scheduler.submit({ type: 'ok', dependsOn: [slow!.job.id] });
+        const cancelled = await rig.scheduler.submit({ type: 'ok', delayMs: 5 * MINUTE });
+        await rig.settle();
+        await rig.scheduler.cancel(cancelled.job.id);
+        deepEqual(
+          (await rig.scheduler.steps(stepped!.job.id)).map((s) => s.name),
+          ['one'],
+          'a step recorded',
+        );
+        await rig.advance(2 * MINUTE);
+        await rig.scheduler.submit({ type: 'ok' }); // any activity: a tick that sweeps
+        await rig.settle();
+        const ids = [ok1, stepped, failed, slow, waiting, cancelled].map((r) => r!.job.id);
+        const states = async () => Promise.all(ids.map(async (id) => (await rig.store.get(id))?.state ?? 'deleted'));
+        deepEqual(await states(), ['deleted', 'deleted', JobState.failed, JobState.running, JobState.waiting, 'deleted'], 'past a minute');
+        deepEqual([...(await rig.store.steps(stepped!.job.id))], [], 'its steps went with it');
+        await rig.advance(10 * MINUTE);
+        await rig.scheduler.submit({ type: 'ok' });
+        await rig.settle();
+        deepEqual(await states(), ['deleted', 'deleted', 'deleted', JobState.running, JobState.waiting, 'deleted'], 'past ten minutes');
+      },
+    ),
+
+    scenario(
+      'keeps a job while its idempotency key deduplicates, then deletes both: the key makes a new job',
+      () => ({ handlers: { ok: noop }, retention: { succeededMs: MINUTE, everyMs: 1_000 } }),
+      async (rig) => {
+        const first = await rig.scheduler.submit({ type: 'ok', idempotencyKey: 'k', idempotencyTtlMs: 10 * MINUTE });
+        await rig.settle();
+        await rig.advance(2 * MINUTE);
+        const again = await rig.scheduler.submit({ type: 'ok', idempotencyKey: 'k', idempotencyTtlMs: 10 * MINUTE });
+        ok(again.deduplicated && again.job.id === first.job.id, 'still deduplicated past the job’s retention: the key is live');
+        await rig.advance(10 * MINUTE);
+        await rig.scheduler.submit({ type: 'ok' });
+        await rig.settle();
+        equal(await rig.store.get(first.job.id), undefined, 'deleted once the key expired');
+        equal(await rig.store.idempotency('k'), undefined, 'and the key with it');
+        const later = await rig.scheduler.submit({ type: 'ok', idempotencyKey: 'k' });
+        ok(!later.deduplicated && later.job.id !== first.job.id, 'the key makes a new job');
+      },
+    ),
+
+    scenario(
+      'sweeps a backlog a batch per tick, and keeps what `Infinity` keeps',
+      () => ({ handlers: { ok: noop }, retention: { succeededMs: MINUTE, cancelledMs: Number.POSITIVE_INFINITY, batch: 10, everyMs: 1_000 } }),
+      async (rig) => {
+        const done = await rig.scheduler.submitAll(Array.from({ length: 35 }, () => ({ type: 'ok' })));
+        const kept = await rig.scheduler.submit({ type: 'ok', delayMs: MINUTE });
+        await rig.scheduler.cancel(kept.job.id);
+        await rig.settle();
+        // Every commit's deletes, as the store sees them.
+        const perCommit: number[] = [];
+        const commit = rig.store.commit.bind(rig.store);
+        rig.store.commit = async (batch) => {
+          if (batch.deletes.length > 0) perCommit.push(batch.deletes.length);
+          return commit(batch);
+        };
+        await rig.advance(2 * MINUTE);
+        await rig.scheduler.submit({ type: 'ok' }); // any activity: a tick that sweeps
+        await rig.settle();
+        deepEqual(perCommit, [10, 10, 10, 5], 'a batch per tick, the ticks following one another');
+        let left = 0;
+        for (const r of done) if ((await rig.store.get(r.job.id)) !== undefined) left++;
+        equal(left, 0, 'all 35 deleted');
+        equal((await rig.store.get(kept.job.id))?.state, JobState.cancelled, 'cancelled jobs kept forever');
+        const m = await rig.scheduler.metrics();
+        equal(m.depth.succeeded.total, 1, 'only the job submitted since');
+      },
+    ),
+  ];
+  return { name: 'retention', cases };
+}
