@@ -1,13 +1,13 @@
 import type { SubmitResult } from './api.ts';
 import { CauseCode } from './causes.ts';
-import { IdempotencyConflictError, ValidationError } from './errors.ts';
+import { IdempotencyConflictError, QueueFullError, ValidationError } from './errors.ts';
 import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
 import { assertAcyclic } from './graph.ts';
 import { keyPredecessor, setKeyTail, unfinishedFrom } from './key-chain.ts';
 import { LIMITS } from './limits.ts';
 import { canonicalJson, hash53 } from './json.ts';
-import { type Actor, JobState, type Cause, type JobInput, type JobRecord } from './job.ts';
+import { type Actor, JobState, type Cause, isTerminal, type JobInput, type JobRecord } from './job.ts';
 import { type ResolvedInput, resolveInput } from './input.ts';
 import type { Handlers, ResolvedOptions } from './options.ts';
 import { evaluateBlockers } from './blockers.ts';
@@ -90,7 +90,15 @@ export function prepareUnit(
   return { inputs: resolved, ids, order };
 }
 
-export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, agingStepMs: number): Promise<void> {
+/** Backpressure for one tick: how many more unfinished jobs may be admitted, and what a refusal says. */
+export interface Room {
+  left: number;
+  readonly limit: number;
+  readonly retryAfterMs: number;
+  refused: number;
+}
+
+export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, agingStepMs: number, room: Room | null = null): Promise<void> {
   const results: SubmitResult[] = new Array(unit.inputs.length);
   const records: Array<{ record: JobRecord; cause: Cause }> = [];
   // Only graphs, keys and idempotency need these: most units are one plain job.
@@ -181,6 +189,17 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   } catch (error) {
     unit.reject(error);
     return;
+  }
+  if (room !== null) {
+    // All or nothing: a unit that does not fit is refused whole (a deduplicated job takes no room).
+    let adding = 0;
+    for (const { record } of records) if (!isTerminal(record.state)) adding++;
+    if (adding > room.left) {
+      room.refused += adding;
+      unit.reject(new QueueFullError(room.limit, room.limit - room.left, adding, room.retryAfterMs));
+      return;
+    }
+    room.left -= adding;
   }
   for (const { record, cause } of records) {
     tick.put(record, null);

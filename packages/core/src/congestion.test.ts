@@ -22,7 +22,7 @@ function congestion(readyDepth = 100, creditMultiplier = 4, agingStepMs = 1000):
 
 /** `c` with `ready` ready jobs, by deltas from its current count. */
 function withReady(c: Congestion, ready: number): Congestion {
-  c.apply({ ready: ready - c.readyDepth, waiting: 0 });
+  c.apply({ ready: ready - c.readyDepth, waiting: 0, unfinished: 0 });
   return c;
 }
 
@@ -64,9 +64,9 @@ describe('Congestion', () => {
 
   it('relaxes as the queue drains', () => {
     const c = withReady(congestion(), 200);
-    c.apply({ ready: -50, waiting: 0 });
+    c.apply({ ready: -50, waiting: 0, unfinished: 0 });
     expect(c.snapshot()).toEqual({ readyDepth: 150, level: 0.5, agingStepMs: 2500 });
-    c.apply({ ready: -150, waiting: 0 });
+    c.apply({ ready: -150, waiting: 0, unfinished: 0 });
     expect(c.snapshot()).toEqual({ readyDepth: 0, level: 0, agingStepMs: 1000 });
   });
 
@@ -113,7 +113,7 @@ describe('Congestion', () => {
     await store.commit({ ...emptyBatch(), jobs: [ready(2), ready(2)].map((record) => ({ record, expectedVersion: null, expectedState: null })) });
     await c.load(store);
     expect([c.readyDepth, c.waitingDepth]).toEqual([1, 1]);
-    c.apply({ ready: 2, waiting: -1 });
+    c.apply({ ready: 2, waiting: -1, unfinished: 0 });
     expect([c.readyDepth, c.waitingDepth]).toEqual([3, 0]);
   });
 });

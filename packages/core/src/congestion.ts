@@ -15,6 +15,8 @@ export class Congestion {
   readyDepth = 0;
   /** Waiting jobs in the store: while there are none, a finished job has no one to release. */
   waitingDepth = 0;
+  /** Jobs not finished (waiting, scheduled, ready, running): what backpressure limits. */
+  unfinished = 0;
   /** 0 (calm) to 1 (fully congested). */
   level = 0;
   /** The aging step in force. */
@@ -33,14 +35,19 @@ export class Congestion {
     const counts = await store.counts();
     this.readyDepth = counts.ready.reduce((a, b) => a + b, 0);
     this.waitingDepth = counts.waiting.reduce((a, b) => a + b, 0);
+    this.unfinished = [counts.waiting, counts.scheduled, counts.ready, counts.running].reduce(
+      (sum, byPriority) => sum + byPriority.reduce((a, b) => a + b, 0),
+      0,
+    );
     this.loaded = true;
     this.update();
   }
 
   /** After a commit: how many more jobs are ready and waiting than before it. */
-  apply(deltas: { readonly ready: number; readonly waiting: number }): void {
+  apply(deltas: { readonly ready: number; readonly waiting: number; readonly unfinished: number }): void {
     this.readyDepth += deltas.ready;
     this.waitingDepth += deltas.waiting;
+    this.unfinished += deltas.unfinished;
     this.update();
   }
 

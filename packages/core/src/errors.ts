@@ -15,6 +15,8 @@ export const ErrorCode = {
   dependencyFailed: 'dependency-failed',
   storeConflict: 'store-conflict',
   storageFull: 'storage-full',
+  /** Backpressure: the scheduler holds its most unfinished jobs; come back after `retryAfterMs`. */
+  queueFull: 'queue-full',
   stopped: 'stopped',
   timeout: 'timeout',
   cancelled: 'cancelled',
@@ -141,6 +143,23 @@ export class StorageFullError extends BatonError {
   constructor(message: string, options: { readonly cause?: unknown } = {}) {
     super(ErrorCode.storageFull, message, { retryable: true, cause: options.cause });
     this.name = 'StorageFullError';
+  }
+}
+
+/** A submit refused by backpressure: `backpressure.maxUnfinished` jobs are unfinished. Retryable, after `retryAfterMs`; nothing was stored. */
+export class QueueFullError extends BatonError {
+  readonly limit: number;
+  constructor(limit: number, unfinished: number, adding: number, retryAfterMs: number) {
+    super(
+      ErrorCode.queueFull,
+      `The queue is full: ${unfinished} jobs unfinished of at most ${limit}, ${adding} more refused; try again in ${retryAfterMs} ms`,
+      {
+        retryable: true,
+        retryAfterMs,
+      },
+    );
+    this.name = 'QueueFullError';
+    this.limit = limit;
   }
 }
 

@@ -88,6 +88,7 @@ export {
   UnknownJobError,
   IdempotencyConflictError,
   DependencyCycleError,
+  QueueFullError,
   IllegalTransitionError,
   DependencyFailedError,
   StoreConflictError,

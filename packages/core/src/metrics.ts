@@ -91,6 +91,10 @@ export interface MetricsSnapshot {
   readonly resources: Readonly<Record<string, ResourceSnapshot>>;
   /** Ready jobs counted by this scheduler, the congestion level (0–1) and the aging step it sets. */
   readonly congestion: { readonly readyDepth: number; readonly level: number; readonly agingStepMs: number };
+  /** Unfinished jobs against the backpressure limit (`null`: none), and submitted jobs it refused since this scheduler started. */
+  readonly backpressure: { readonly maxUnfinished: number | null; readonly unfinished: number; readonly refused: number };
+  /** Finished jobs the retention sweep deleted since this scheduler started. */
+  readonly deleted: number;
 }
 
 /** Committed transitions, counted by what they mean. */
@@ -143,7 +147,7 @@ export class MetricsRecorder {
     else outcome.failed++;
   }
 
-  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): Omit<MetricsSnapshot, 'resources' | 'congestion'> {
+  snapshot(atMs: number, counts: StateCounts, silent: readonly string[]): Omit<MetricsSnapshot, 'resources' | 'congestion' | 'backpressure' | 'deleted'> {
     const depth = {} as Record<JobState, { total: number; byPriority: readonly number[] }>;
     for (const state of Object.values(JobState)) {
       const byPriority = counts[state] ?? new Array<number>(PRIORITY_LEVELS).fill(0);

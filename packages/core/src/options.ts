@@ -70,6 +70,13 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly keepSucceeded?: boolean;
   /** How long finished jobs are kept before they are deleted (bounded storage). */
   readonly retention?: RetentionOptions;
+  /**
+   * Backpressure: at most `maxUnfinished` jobs not finished (waiting,
+   * scheduled, ready, running) in the store; a submit past it is refused
+   * whole with a retryable `QueueFullError` (`queue-full`, 429 at the edge)
+   * that says to come back after `retryAfterMs`. Unset: no limit.
+   */
+  readonly backpressure?: { readonly maxUnfinished: number; readonly retryAfterMs?: number };
   /** A running job with no heartbeat or progress for this long is reported as silent in metrics. @default leaseMs */
   readonly silentAfterMs?: number;
   /** Most jobs promoted or claimed in one tick. @default 1000 */
@@ -108,6 +115,7 @@ export interface ResolvedOptions {
   readonly defaultResource: ResourceOptions;
   readonly keepSucceeded: boolean;
   readonly retention: ResolvedRetention;
+  readonly backpressure: { readonly maxUnfinished: number; readonly retryAfterMs: number } | null;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
   readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
@@ -144,6 +152,13 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     defaultResource: options.defaultResource === undefined ? {} : validResource('defaultResource', options.defaultResource),
     keepSucceeded: options.keepSucceeded ?? true,
     retention: resolveRetention(options.retention),
+    backpressure:
+      options.backpressure === undefined
+        ? null
+        : {
+            maxUnfinished: number('backpressure.maxUnfinished', options.backpressure.maxUnfinished, 1, true),
+            retryAfterMs: number('backpressure.retryAfterMs', options.backpressure.retryAfterMs ?? 1_000, 1),
+          },
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
     congestion: {

@@ -1,4 +1,4 @@
-import { admitUnit, prepareUnit, type SubmitUnit } from './admission.ts';
+import { admitUnit, prepareUnit, type Room, type SubmitUnit } from './admission.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
 import type { Attempt, AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
@@ -68,6 +68,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private readonly dependents: Dependents;
   private readonly claimer: Claimer;
   private readonly retention: Retention;
+  /** Jobs backpressure refused since this scheduler started. */
+  private refused = 0;
   private readonly settler: Settler;
   private readonly ops: Operations;
   private readonly waiters = new Waiters();
@@ -285,6 +287,12 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       ...this.metricsRecorder.snapshot(now, await this.store.counts(), this.leases.silent(now, this.options.silentAfterMs)),
       resources: this.health.snapshot(now),
       congestion: this.congestion.snapshot(),
+      backpressure: {
+        maxUnfinished: this.options.backpressure?.maxUnfinished ?? null,
+        unfinished: this.congestion.unfinished,
+        refused: this.refused,
+      },
+      deleted: this.retention.deleted,
     };
   }
 
@@ -353,7 +361,13 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.stepWrites = [];
     this.beats = new Map();
 
-    for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs);
+    const limit = this.options.backpressure;
+    const room: Room | null =
+      limit === null
+        ? null
+        : { left: limit.maxUnfinished - this.congestion.unfinished, limit: limit.maxUnfinished, retryAfterMs: limit.retryAfterMs, refused: 0 };
+    for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs, room);
+    if (room !== null) this.refused += room.refused;
     // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
     for (const step of stepWrites) this.writeStep(ctx, step);
     this.outcomes.push(...this.leases.expire(ctx.now));

@@ -1,3 +1,4 @@
+import { isTerminal } from './job.ts';
 import type { Json, JobRecord, JobState } from './job.ts';
 import type { IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
 
@@ -150,16 +151,18 @@ export class Tick {
   }
 
   /** How many more jobs are ready, and waiting, after this tick than before it: one pass. */
-  deltas(): { readonly ready: number; readonly waiting: number } {
+  deltas(): { readonly ready: number; readonly waiting: number; readonly unfinished: number } {
     let ready = 0;
     let waiting = 0;
+    let unfinished = 0;
     for (const [id, record] of this.overlay) {
       const was = this.baseVersion.get(id)?.state;
       const is = this.deletes.has(id) ? undefined : record.state;
       ready += (is === 'ready' ? 1 : 0) - (was === 'ready' ? 1 : 0);
       waiting += (is === 'waiting' ? 1 : 0) - (was === 'waiting' ? 1 : 0);
+      unfinished += (is !== undefined && !isTerminal(is) ? 1 : 0) - (was !== undefined && !isTerminal(was) ? 1 : 0);
     }
-    return { ready, waiting };
+    return { ready, waiting, unfinished };
   }
 
   /** Whether this tick wrote any waiting job. */

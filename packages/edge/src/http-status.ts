@@ -25,6 +25,7 @@ export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404
     case ErrorCode.unsupportedMediaType:
       return 415;
     case ErrorCode.rateLimited:
+    case ErrorCode.queueFull:
     case ErrorCode.tooManyStreams:
       return 429;
     case ErrorCode.stopped:

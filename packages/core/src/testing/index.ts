@@ -17,7 +17,7 @@ import { observability } from './conformance/observability.ts';
 import { offline } from './conformance/offline.ts';
 import { orderingKeys } from './conformance/ordering-keys.ts';
 import { deadLetterRetry } from './conformance/dead-letter-retry.ts';
-import { retention } from './conformance/retention.ts';
+import { boundedStorage } from './conformance/bounded-storage.ts';
 import { resources } from './conformance/resources.ts';
 import { retries } from './conformance/retries.ts';
 import { storeContract } from './conformance/store-contract.ts';
@@ -36,7 +36,7 @@ export {
   retries,
   deadLetterRetry,
   dependencies,
-  retention,
+  boundedStorage,
   idempotency,
   leases,
   resources,
@@ -60,7 +60,7 @@ export function conformanceGroups(harness: StoreHarness): ConformanceGroup[] {
     resources(harness),
     offline(harness),
     observability(harness),
-    retention(harness),
+    boundedStorage(harness),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { JobError } from '../../errors.ts';
+import { isBatonError, JobError, type QueueFullError } from '../../errors.ts';
 import { JobState } from '../../job.ts';
 import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok } from '../assert.ts';
@@ -10,9 +10,10 @@ const MINUTE = 60_000;
 /**
  * Bounded storage: finished jobs deleted once past their state's retention,
  * with their steps, and their idempotency keys once expired; unfinished
- * jobs never; a backlog swept a batch per tick.
+ * jobs never; a backlog swept a batch per tick. And backpressure: at most
+ * so many unfinished jobs, a submit past it refused whole.
  */
-export function retention(harness: StoreHarness): ConformanceGroup {
+export function boundedStorage(harness: StoreHarness): ConformanceGroup {
   const scenario = scenarios(harness);
   const cases: ConformanceCase[] = [
     scenario<{ ok: Handler; stepped: Handler; fail: Handler; slow: Handler }>(
@@ -102,6 +103,45 @@ export function retention(harness: StoreHarness): ConformanceGroup {
         equal(m.depth.succeeded.total, 1, 'only the job submitted since');
       },
     ),
+
+    scenario<{ slow: Handler }>(
+      'refuses submits past the backpressure limit, whole and retryable, and takes them again once jobs finish, across a restart',
+      (rig) => ({
+        handlers: {
+          slow: async () => {
+            await rig().sleep(1_000);
+          },
+        },
+        queues: { default: { concurrency: 1 } },
+        backpressure: { maxUnfinished: 5, retryAfterMs: 2_000 },
+      }),
+      async (rig) => {
+        const first = await rig.scheduler.submitAll(Array.from({ length: 4 }, () => ({ type: 'slow' })));
+        const keyed = await rig.scheduler.submit({ type: 'slow', idempotencyKey: 'k' });
+        const full = await rig.scheduler.submit({ type: 'slow' }).catch((e: unknown) => e);
+        ok(isBatonError(full, 'queue-full'), `refused with queue-full: ${String(full)}`);
+        ok((full as QueueFullError).retryable && (full as QueueFullError).retryAfterMs === 2_000, 'retryable, after the hint');
+        const again = await rig.scheduler.submit({ type: 'slow', idempotencyKey: 'k' });
+        ok(again.deduplicated && again.job.id === keyed.job.id, 'a deduplicated submit takes no room');
+        let m = await rig.scheduler.metrics();
+        deepEqual(m.backpressure, { maxUnfinished: 5, unfinished: 5, refused: 1 }, 'the limit, the depth and the refusals in metrics()');
+        equal(m.depth.ready.total + m.depth.running.total, 5, 'nothing of the refused submit stored');
+        // Two jobs finish: a batch of three does not fit, and is refused whole; two do.
+        await rig.advance(2_000);
+        const batch = await rig.scheduler.submitAll([{ type: 'slow' }, { type: 'slow' }, { type: 'slow' }]).catch((e: unknown) => e);
+        ok(isBatonError(batch, 'queue-full'), 'a batch that does not fit is refused whole');
+        await rig.scheduler.submitAll([{ type: 'slow' }, { type: 'slow' }]);
+        // A new scheduler on the same store counts what is unfinished there.
+        await rig.crashAndRestart();
+        const after = await rig.scheduler.submit({ type: 'slow' }).catch((e: unknown) => e);
+        ok(isBatonError(after, 'queue-full'), 'still full after a restart');
+        await rig.advance(5 * MINUTE); // the job running at the crash is recovered once its lease lapses
+        m = await rig.scheduler.metrics();
+        equal(m.backpressure.unfinished, 0, 'all finished');
+        equal(m.depth.succeeded.total, first.length + 1 + 2, 'every accepted job ran');
+        await rig.scheduler.submit({ type: 'slow' });
+      },
+    ),
   ];
-  return { name: 'retention', cases };
+  return { name: 'bounded storage', cases };
 }
