@@ -2,6 +2,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 import { commands } from './test/browser/commands.ts';
 import { CHROMIUM_ARGS, findChromium } from './test/find-chromium.ts';
+import { chaosSettings } from './test/chaos/ledger.ts';
 
 // Tests run the packages from source: `@baton/*` resolves through the root
 // tsconfig's `paths`. The consumer suite checks the built tarballs.
@@ -15,7 +16,7 @@ export default defineConfig(async () => {
           test: {
             name: 'node',
             include: ['packages/core/src/**/*.test.ts', 'test/**/*.test.ts'],
-            exclude: ['test/browser/**', 'test/consumers/**', 'test/e2e/**'],
+            exclude: ['test/browser/**', 'test/consumers/**', 'test/e2e/**', 'test/chaos/**/*.chaos.test.ts'],
             environment: 'node',
           },
         },
@@ -47,7 +48,10 @@ export default defineConfig(async () => {
           resolve: { tsconfigPaths: true },
           test: {
             name: 'chromium',
-            include: ['test/browser/**/*.test.ts'],
+            // test/chaos: the browser and network runs (the workerd run is in the edge config).
+            include: ['test/browser/**/*.test.ts', 'test/chaos/{browser,network}.chaos.test.ts'],
+            // BATON_CHAOS_ROUNDS and BATON_CHAOS_SEED, for test/chaos.
+            provide: { chaos: chaosSettings(process.env) },
             // wrangler dev and the chaos proxy, for the outbox suite.
             globalSetup: ['test/browser/global-setup.ts'],
             browser: {

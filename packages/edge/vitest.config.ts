@@ -1,5 +1,6 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin';
 import { defineConfig } from 'vitest/config';
+import { chaosSettings } from '../../test/chaos/ledger.ts';
 
 export default defineConfig({
   plugins: [cloudflareTest({ wrangler: { configPath: './test/wrangler.toml' } })],
@@ -7,6 +8,8 @@ export default defineConfig({
   resolve: { tsconfigPaths: true },
   test: {
     name: 'workerd',
-    include: ['test/**/*.test.ts'],
+    // The chaos suite's workerd run lives with the other runtimes' in test/chaos.
+    include: ['test/**/*.test.ts', '../../test/chaos/edge.chaos.test.ts'],
+    provide: { chaos: chaosSettings(process.env) },
   },
 });

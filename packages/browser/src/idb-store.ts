@@ -95,6 +95,11 @@ export class IdbStore implements Store {
 
   /** Opens (and creates or upgrades) the database. */
   static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
+    const closed = new Set<() => void>();
+    const lost = () => {
+      for (const listener of closed) listener();
+      closed.clear();
+    };
     const db: IDBPDatabase<BatonDB> = await openDB<BatonDB>(options.name ?? 'baton', SCHEMA_VERSION, {
       upgrade(database, oldVersion, _newVersion, transaction) {
         for (let version = oldVersion; version < MIGRATIONS.length; version++) MIGRATIONS[version]!(database, transaction);
@@ -102,9 +107,25 @@ export class IdbStore implements Store {
       // Another tab wants a newer schema: let it, rather than block it.
       blocking() {
         db.close();
+        lost();
       },
+      // The browser closed the connection (storage cleared, the disk gone).
+      terminated: lost,
     });
-    return new IdbStore(db, options.exclusive ?? false);
+    const store = new IdbStore(db, options.exclusive ?? false);
+    store.closedListeners = closed;
+    return store;
+  }
+
+  private closedListeners = new Set<() => void>();
+
+  /**
+   * Calls `listener` once if the connection closes under the store: another
+   * tab asked for a newer schema (the store lets it), or the browser closed
+   * it. The store cannot be used after that; open it again.
+   */
+  onClosed(listener: () => void): void {
+    this.closedListeners.add(listener);
   }
 
   close(): void {

@@ -107,41 +107,72 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     }
   };
 
-  // Leadership: the lock is held for as long as this worker lives.
-  void navigator.locks.request(`baton:${database}`, async () => {
-    // Holding the lock makes this worker the database's one writer.
-    const store = await IdbStore.open({ name: database, exclusive: true });
-    const s = createScheduler({
-      ...rest,
-      store,
-      clock: systemClock(),
-      random: systemRandom(),
-      // Started below, once it knows whether the network is up.
-      autoStart: false,
-    } as SchedulerOptions<H>);
-    s.on('*', (event) => {
-      // `job` is dropped from transition events: a page asks for a record when it wants one.
-      const slim = 'job' in event ? { ...event, job: undefined as never } : event;
-      deliver(slim);
-      channel.postMessage({ kind: 'event', event: slim } satisfies Message);
-    });
-    // Offline is not failure: network jobs park without spending attempts and resume on reconnect.
-    // Pages report their own events too (`connect` does): Chromium does not send a worker the
-    // events of emulated connectivity, and a page is where users see the network change.
-    s.setOnline(navigator.onLine);
-    globalThis.addEventListener('online', () => s.setOnline(true));
-    globalThis.addEventListener('offline', () => s.setOnline(false));
-    s.start();
-    scheduler = s;
-    served = serveScheduler(s);
-    channel.postMessage({ kind: 'leader' } satisfies Message);
-    // Calls this worker forwarded to a leader that went away are answered here now.
-    for (const [id, request] of pending) {
-      pending.delete(id);
-      void local(request.method, forwarded(id, request.method, request.arg)).then(request.resolve);
-    }
-    await new Promise<never>(() => {});
-  });
+  // Leadership: the lock is held for as long as this worker lives, or until its database connection closes
+  // under it (another tab asked for a newer schema): then it steps down, and asks again, behind the others.
+  const lead = (): void => {
+    let stale = false;
+    void navigator.locks
+      .request(`baton:${database}`, async () => {
+        // Holding the lock makes this worker the database's one writer.
+        let store: IdbStore;
+        try {
+          store = await IdbStore.open({ name: database, exclusive: true });
+        } catch (error) {
+          // The database is at a newer schema than this code knows: a newer release leads.
+          if (error instanceof DOMException && error.name === 'VersionError') {
+            stale = true;
+            return;
+          }
+          throw error;
+        }
+        const closed = new Promise<void>((resolve) => store.onClosed(resolve));
+        const s = createScheduler({
+          ...rest,
+          store,
+          clock: systemClock(),
+          random: systemRandom(),
+          // Started below, once it knows whether the network is up.
+          autoStart: false,
+        } as SchedulerOptions<H>);
+        s.on('*', (event) => {
+          // `job` is dropped from transition events: a page asks for a record when it wants one.
+          const slim = 'job' in event ? { ...event, job: undefined as never } : event;
+          deliver(slim);
+          channel.postMessage({ kind: 'event', event: slim } satisfies Message);
+        });
+        // Offline is not failure: network jobs park without spending attempts and resume on reconnect.
+        // Pages report their own events too (`connect` does): Chromium does not send a worker the
+        // events of emulated connectivity, and a page is where users see the network change.
+        s.setOnline(navigator.onLine);
+        const online = () => s.setOnline(true);
+        const offline = () => s.setOnline(false);
+        globalThis.addEventListener('online', online);
+        globalThis.addEventListener('offline', offline);
+        s.start();
+        scheduler = s;
+        served = serveScheduler(s);
+        channel.postMessage({ kind: 'leader' } satisfies Message);
+        // Calls this worker forwarded to a leader that went away are answered here now.
+        for (const [id, request] of pending) {
+          pending.delete(id);
+          void local(request.method, forwarded(id, request.method, request.arg)).then(request.resolve);
+        }
+        await closed;
+        // Step down: calls go to whoever leads next; the jobs this scheduler ran are recovered after their leases.
+        scheduler = null;
+        served = null;
+        globalThis.removeEventListener('online', online);
+        globalThis.removeEventListener('offline', offline);
+        await s.stop({ abort: true });
+      })
+      .then(
+        () => {
+          if (!stale) lead();
+        },
+        () => setTimeout(lead, 1_000),
+      );
+  };
+  lead();
 
   const api: WorkerApi = {
     submit: (inputs) => call('submit', inputs) as ReturnType<WorkerApi['submit']>,

@@ -354,13 +354,29 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
 
   private async tick(): Promise<void> {
     const ctx = new TickContext(this.store, this.clock.now());
-    await this.congestion.load(this.store);
-    const { units, operations, stepWrites, beats } = this;
-    this.units = [];
-    this.operations = [];
-    this.stepWrites = [];
-    this.beats = new Map();
+    const carried: Carried = { units: [], operations: [], stepWrites: [], beats: new Map(), outcomes: [], held: [] };
+    try {
+      // The first await comes before the inboxes are taken: calls made together land in one tick.
+      await this.congestion.load(this.store);
+      carried.units = this.units;
+      carried.operations = this.operations;
+      carried.stepWrites = this.stepWrites;
+      carried.beats = this.beats;
+      this.units = [];
+      this.operations = [];
+      this.stepWrites = [];
+      this.beats = new Map();
+      await this.prepare(ctx, carried);
+    } catch (error) {
+      this.recover(ctx, carried, error);
+      return;
+    }
+    await this.commit(ctx);
+  }
 
+  /** Everything a tick does before its commit: reads of the store, and the writes it will commit. */
+  private async prepare(ctx: TickContext, carried: Carried): Promise<void> {
+    const { units, operations, stepWrites, beats } = carried;
     const limit = this.options.backpressure;
     const room: Room | null =
       limit === null
@@ -373,6 +389,9 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.outcomes.push(...this.leases.expire(ctx.now));
     const outcomes = this.outcomes;
     this.outcomes = [];
+    carried.outcomes = outcomes;
+    // Settling drops an attempt's lease before it reads the store: a failed read gives them back.
+    for (const outcome of outcomes) if (this.leases.holds(outcome.attempt)) carried.held.push(outcome.attempt);
     for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
     for (const op of operations) await this.ops.apply(ctx, op);
     this.leases.renew(ctx, beats);
@@ -390,7 +409,39 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       if (await this.retention.sweep(ctx, this.store)) this.dirty = true;
     }
     this.health.flush(ctx.tick);
-    await this.commit(ctx);
+  }
+
+  /**
+   * A read of the store failed mid-tick (an aborted IndexedDB transaction,
+   * a closed connection): nothing of the tick is written (while stopping,
+   * what is left is given up). What it carried is
+   * not dropped: step results, outcomes and heartbeats go back for the next
+   * tick (a handler waits on its step; an outcome decides a job); submits
+   * and operations are answered with the error (nothing was stored: the
+   * caller may try again). The next tick comes after a pause, not at once,
+   * so a store that keeps failing does not spin.
+   */
+  private recover(ctx: TickContext, carried: Carried, error: unknown): void {
+    for (const attempt of ctx.fx.claimed) this.leases.drop(attempt);
+    this.health.forget();
+    if (this.status === 'stopping') {
+      // Stopping on a store that fails: give up what is left rather than try for ever. The jobs stay
+      // running in the store, and the next scheduler recovers them once their leases lapse.
+      for (const attempt of [...this.leases.all()]) this.leases.drop(attempt);
+      for (const step of carried.stepWrites) step.reject(error);
+      for (const unit of carried.units) unit.reject(error);
+      for (const op of carried.operations) op.reject(error);
+      this.options.logger.error('scheduler tick failed while stopping: what was left is given up', { error });
+      return;
+    }
+    for (const attempt of carried.held) if (!this.leases.holds(attempt)) this.leases.add(attempt);
+    this.stepWrites = [...carried.stepWrites, ...this.stepWrites];
+    this.outcomes = [...carried.outcomes, ...this.outcomes];
+    for (const [id, beat] of carried.beats) if (!this.beats.has(id)) this.beats.set(id, beat);
+    for (const unit of carried.units) unit.reject(error);
+    for (const op of carried.operations) op.reject(error);
+    this.options.logger.error('scheduler tick failed', { error });
+    if (this.wake.arm(ctx.now + READ_RETRY_MS, ctx.now)) this.dirty = true;
   }
 
   /** A step result, stored only while its attempt holds the job: a given-up attempt's late result is refused. */
@@ -450,14 +501,39 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   }
 
   /** Sets the one timer to the earliest due time: a job's, a renewal, a timeout. */
+  /**
+   * Sets the one timer for the next due job or lease. A failed read of the
+   * store must not undo a committed tick (its handlers still start, its
+   * answers still go out): the timer is set to try again shortly instead.
+   */
   private async arm(now: number): Promise<void> {
     if (this.status !== 'running' && this.status !== 'stopping') return;
-    let wake = await this.store.nextDueAtMs();
+    let wake: number | null;
+    try {
+      wake = await this.store.nextDueAtMs();
+    } catch (error) {
+      this.options.logger.error('reading the next due time failed', { error });
+      wake = now + READ_RETRY_MS;
+    }
     const lease = this.leases.nextWakeMs();
     if (lease !== null && (wake === null || lease < wake)) wake = lease;
     if (this.wake.arm(wake, now)) this.dirty = true;
   }
 }
+
+/** What a tick took from the scheduler's inboxes: given back, or answered, if the tick fails before its commit. */
+interface Carried {
+  units: SubmitUnit[];
+  operations: Operation[];
+  stepWrites: StepWrite[];
+  beats: Beats;
+  outcomes: Outcome[];
+  /** The attempts of `outcomes` that held their jobs when the tick began. */
+  readonly held: Attempt[];
+}
+
+/** After a tick's read of the store failed: when the next tries. */
+const READ_RETRY_MS = 250;
 
 /**
  * Creates a scheduler, started unless `autoStart` is `false`. The core takes

@@ -1,8 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
 import { JobError, type Handlers } from '@baton/core';
 import { AlarmClock, createApi, type EdgeLimits, type EdgeSchedulerOptions, SchedulerObject } from '../src/index.ts';
+import type { ChaosEnv } from '../../../test/chaos/edge-objects.ts';
 
-export interface Env {
+// The chaos suite's objects (test/chaos/edge.chaos.test.ts).
+export { ChaosJobs, ChaosLedger } from '../../../test/chaos/edge-objects.ts';
+
+export interface Env extends ChaosEnv {
   CONFORMANCE: DurableObjectNamespace<ConformanceObject>;
   JOBS: DurableObjectNamespace<TestJobs>;
   LIMITED: DurableObjectNamespace<LimitedJobs>;
