@@ -99,7 +99,12 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     this.scheduler.start();
   }
 
-  /** What this object runs: handlers, queues, retry defaults, leases. */
+  /**
+   * What this object runs: handlers, queues, retry defaults, leases,
+   * instrumentation. Called from the base class's constructor, before your
+   * subclass's own fields are set: make what it needs here (`this.env` and
+   * `this.ctx` are ready).
+   */
   protected abstract configure(): EdgeSchedulerOptions<Handlers>;
 
   /** How much this object takes before refusing: requests per second, storage, event streams. */

@@ -287,6 +287,29 @@ describe('HTTP API (workerd)', () => {
     await clearAlarm('globex', 'emails');
   });
 
+  it('takes a traceparent header as the trace context of jobs that name none', async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const headers = { traceparent, tracestate: 'congo=t61rcWkgMzE' };
+    const own = '00-11111111111111111111111111111111-2222222222222222-01';
+    const res = await call('POST', '/v1/queues/default/jobs', {
+      headers,
+      body: JSON.stringify({
+        jobs: [
+          { type: 'echo', payload: { text: 'a' } },
+          { type: 'echo', payload: { text: 'b' }, trace: { traceparent: own } },
+        ],
+      }),
+    });
+    expect(res.status).toBe(201);
+    const jobs = (res.body as unknown as { jobs: Array<{ job: JobRecord }> }).jobs.map((r) => r.job.trace);
+    expect(jobs).toEqual([{ traceparent, tracestate: 'congo=t61rcWkgMzE' }, { traceparent: own }]);
+    const bad = await call('POST', '/v1/queues/default/jobs', {
+      headers: { traceparent: 'not-a-traceparent' },
+      body: JSON.stringify({ type: 'echo', payload: { text: 'c' } }),
+    });
+    expect((bad.body as unknown as { job: JobRecord }).job.trace).toBeNull(); // a malformed header is ignored, as W3C says
+  });
+
   it("lists newest first and reads a job's recorded steps", async () => {
     const client = createClient({ baseUrl: BASE, token: GLOBEX, fetch: (r) => exports.default.fetch(r) }).queue('emails');
     const [a, b] = await client.submitAll([

@@ -1,5 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { JobError, type Handlers } from '@baton/core';
+import { otel } from '@baton/otel';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { AlarmClock, createApi, type EdgeLimits, type EdgeSchedulerOptions, SchedulerObject } from '../src/index.ts';
 import type { ChaosEnv } from '../../../test/chaos/edge-objects.ts';
 
@@ -10,6 +12,7 @@ export interface Env extends ChaosEnv {
   CONFORMANCE: DurableObjectNamespace<ConformanceObject>;
   JOBS: DurableObjectNamespace<TestJobs>;
   LIMITED: DurableObjectNamespace<LimitedJobs>;
+  TRACED: DurableObjectNamespace<TracedJobs>;
   BATON_TOKENS: string;
 }
 
@@ -80,6 +83,51 @@ export class LimitedJobs extends SchedulerObject<Env> {
 
   protected override limits(): EdgeLimits {
     return { requestsPerSecond: 2, burst: 3, maxEventStreams: 1, heartbeatMs: 50, maxStorageBytes: 1 };
+  }
+}
+
+/** A span as the tracing test reads it back from the object. */
+export interface SpanSummary {
+  readonly name: string;
+  readonly kind: number;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | null;
+  readonly attributes: Record<string, unknown>;
+}
+
+/** A scheduler object with `@baton/otel`, its spans kept in memory for the test to read (`spans()`). */
+export class TracedJobs extends SchedulerObject<Env> {
+  // Set in configure(), which the base class's constructor calls before this class's fields would be.
+  declare private exporter: InMemorySpanExporter;
+  declare private provider: TracerProvider;
+
+  protected override configure(): EdgeSchedulerOptions<Handlers> {
+    this.exporter = new InMemorySpanExporter();
+    this.provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: this.exporter })] });
+    return {
+      instrumentation: otel({ tracerProvider: this.provider }),
+      retry: { maxAttempts: 2, backoff: { kind: 'constant', delayMs: 10 } },
+      handlers: {
+        charge: async (p: { order: string }, ctx) => {
+          const id = await ctx.step('reserve', () => `r-${p.order}`);
+          if (ctx.attempt === 1) throw new Error('the payment service is flaky');
+          return id;
+        },
+      },
+    };
+  }
+
+  async spans(): Promise<SpanSummary[]> {
+    await this.provider.forceFlush();
+    return this.exporter.getFinishedSpans().map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      traceId: s.spanContext().traceId,
+      spanId: s.spanContext().spanId,
+      parentSpanId: s.parentSpanContext?.spanId ?? null,
+      attributes: { ...s.attributes },
+    }));
   }
 }
 
