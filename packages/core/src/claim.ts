@@ -47,12 +47,10 @@ export class Claimer {
   }
 
   async claim(ctx: TickContext): Promise<void> {
+    const readied = ctx.tick.readied;
+    await this.pass(ctx);
     // A job failing as it is claimed may ready work in a queue passed already: pass again then.
-    let readied: number;
-    do {
-      readied = ctx.tick.readied;
-      await this.pass(ctx);
-    } while (ctx.tick.readied !== readied && this.anyFree());
+    if (ctx.tick.readied !== readied && this.anyFree()) await this.claim(ctx);
   }
 
   private anyFree(): boolean {

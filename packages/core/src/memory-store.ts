@@ -10,6 +10,14 @@ interface IndexEntry {
   readonly version: number;
 }
 
+/** A state's sorted ids, with what they need to drop the stale. */
+interface StateIndex {
+  readonly ids: SortedIds;
+  readonly live: (id: string) => boolean;
+  readonly count: () => number;
+  readonly add: (id: string) => void;
+}
+
 const byOrderThenId = (a: IndexEntry, b: IndexEntry): boolean => a.order < b.order || (a.order === b.order && a.id < b.id);
 
 /**
@@ -38,7 +46,19 @@ export class MemoryStore implements Store {
   };
 
   /** Ids per state, for lists by state (what a retention sweep and a dashboard ask for). */
-  private readonly byState = new Map<JobState, SortedIds>();
+  private readonly byState = new Map<JobState, StateIndex>();
+
+  private stateIndex(state: JobState): StateIndex {
+    let index = this.byState.get(state);
+    if (index === undefined) {
+      const ids = new SortedIds();
+      const live = (id: string): boolean => this.jobs.get(id)?.state === state;
+      const count = (): number => this.stateCounts[state].reduce((a, b) => a + b, 0);
+      index = { ids, live, count, add: (id) => ids.add(id, live, count) };
+      this.byState.set(state, index);
+    }
+    return index;
+  }
 
   private readonly isLive = (entry: IndexEntry): boolean => this.jobs.get(entry.id)?.version === entry.version;
 
@@ -110,17 +130,11 @@ export class MemoryStore implements Store {
   private listByState(query: ListQuery, state: JobState): ListPage {
     const limit = query.limit ?? 100;
     const desc = query.order === 'desc';
-    const live = (id: string): boolean => this.jobs.get(id)?.state === state;
-    const ids = this.byState.get(state);
+    const index = this.byState.get(state);
     const jobs: JobRecord[] = [];
     let more = false;
-    if (ids === undefined) return { jobs, cursor: null };
-    for (const id of ids.from(
-      query.cursor,
-      desc,
-      live,
-      this.stateCounts[state].reduce((a, b) => a + b, 0),
-    )) {
+    if (index === undefined) return { jobs, cursor: null };
+    for (const id of index.ids.from(query.cursor, desc, index.live, index.count())) {
       const job = this.jobs.get(id);
       if (job === undefined || job.state !== state) continue;
       if ((query.queue !== undefined && job.queue !== query.queue) || (query.type !== undefined && job.type !== query.type)) continue;
@@ -188,14 +202,7 @@ export class MemoryStore implements Store {
       if (tail === undefined || tail < record.id) this.keyTails.set(record.key, record.id);
     }
     this.stateCounts[record.state][record.priority]!++;
-    if (previous?.state !== record.state) {
-      let ids = this.byState.get(record.state);
-      if (ids === undefined) {
-        ids = new SortedIds();
-        this.byState.set(record.state, ids);
-      }
-      ids.add(record.id);
-    }
+    if (previous?.state !== record.state) this.stateIndex(record.state).add(record.id);
     if (isWaiting && (!wasWaiting || relinked)) {
       for (const blocker of blockersOf(record)) {
         let set = this.waiters.get(blocker);

@@ -27,6 +27,11 @@ export class Retention {
     this.options = options;
   }
 
+  /** Whether a sweep is due (checked before calling `sweep`, so most ticks pay no await for it). */
+  due(nowMs: number): boolean {
+    return nowMs >= this.nextAtMs;
+  }
+
   /** Deletes what is past its retention, up to a batch; returns whether more is left for the next tick. */
   async sweep(ctx: TickContext, store: Store): Promise<boolean> {
     if (ctx.now < this.nextAtMs) return false;

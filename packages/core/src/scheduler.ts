@@ -366,49 +366,44 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       this.operations = [];
       this.stepWrites = [];
       this.beats = new Map();
-      await this.prepare(ctx, carried);
+      const { units, operations, stepWrites, beats } = carried;
+      const limit = this.options.backpressure;
+      const room: Room | null =
+        limit === null
+          ? null
+          : { left: limit.maxUnfinished - this.congestion.unfinished, limit: limit.maxUnfinished, retryAfterMs: limit.retryAfterMs, refused: 0 };
+      for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs, room);
+      if (room !== null) this.refused += room.refused;
+      // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
+      for (const step of stepWrites) this.writeStep(ctx, step);
+      this.outcomes.push(...this.leases.expire(ctx.now));
+      const outcomes = this.outcomes;
+      this.outcomes = [];
+      carried.outcomes = outcomes;
+      // Settling drops an attempt's lease before it reads the store: a failed read gives them back.
+      for (const outcome of outcomes) if (this.leases.holds(outcome.attempt)) carried.held.push(outcome.attempt);
+      for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
+      for (const op of operations) await this.ops.apply(ctx, op);
+      this.leases.renew(ctx, beats);
+      await this.connectivity.releaseParked(ctx, this.congestion.stepMs);
+      if (this.status === 'running') {
+        await promote(ctx, {
+          leases: this.leases,
+          congestion: this.congestion,
+          dependents: this.dependents,
+          metrics: this.metricsRecorder,
+          maxBatch: this.options.maxBatch,
+        });
+        await this.claimer.claim(ctx);
+        // A backlog of expired jobs is deleted a batch per tick, the ticks following one another.
+        if (this.retention.due(ctx.now) && (await this.retention.sweep(ctx, this.store))) this.dirty = true;
+      }
+      this.health.flush(ctx.tick);
     } catch (error) {
       this.recover(ctx, carried, error);
       return;
     }
     await this.commit(ctx);
-  }
-
-  /** Everything a tick does before its commit: reads of the store, and the writes it will commit. */
-  private async prepare(ctx: TickContext, carried: Carried): Promise<void> {
-    const { units, operations, stepWrites, beats } = carried;
-    const limit = this.options.backpressure;
-    const room: Room | null =
-      limit === null
-        ? null
-        : { left: limit.maxUnfinished - this.congestion.unfinished, limit: limit.maxUnfinished, retryAfterMs: limit.retryAfterMs, refused: 0 };
-    for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs, room);
-    if (room !== null) this.refused += room.refused;
-    // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
-    for (const step of stepWrites) this.writeStep(ctx, step);
-    this.outcomes.push(...this.leases.expire(ctx.now));
-    const outcomes = this.outcomes;
-    this.outcomes = [];
-    carried.outcomes = outcomes;
-    // Settling drops an attempt's lease before it reads the store: a failed read gives them back.
-    for (const outcome of outcomes) if (this.leases.holds(outcome.attempt)) carried.held.push(outcome.attempt);
-    for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
-    for (const op of operations) await this.ops.apply(ctx, op);
-    this.leases.renew(ctx, beats);
-    await this.connectivity.releaseParked(ctx, this.congestion.stepMs);
-    if (this.status === 'running') {
-      await promote(ctx, {
-        leases: this.leases,
-        congestion: this.congestion,
-        dependents: this.dependents,
-        metrics: this.metricsRecorder,
-        maxBatch: this.options.maxBatch,
-      });
-      await this.claimer.claim(ctx);
-      // A backlog of expired jobs is deleted a batch per tick, the ticks following one another.
-      if (await this.retention.sweep(ctx, this.store)) this.dirty = true;
-    }
-    this.health.flush(ctx.tick);
   }
 
   /**

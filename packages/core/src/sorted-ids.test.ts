@@ -15,8 +15,12 @@ describe('SortedIds', () => {
       for (let i = 0; i < 40; i++) {
         // Mostly increasing, with some jitter back, and some ids entering again.
         const id = next() % 10 === 0 && live.size > 0 ? [...live][next() % live.size]! : `id-${String(n++ + (next() % 7)).padStart(6, '0')}`;
-        ids.add(id);
         live.add(id);
+        ids.add(
+          id,
+          (x) => live.has(x),
+          () => live.size,
+        );
       }
       for (const id of [...live]) if (next() % 4 === 0) live.delete(id);
       const expected = [...live].sort();
@@ -37,5 +41,22 @@ describe('SortedIds', () => {
   it('finds the first id after a given one', () => {
     const ids = ['a', 'b', 'b', 'd'];
     expect([firstAfter(ids, ''), firstAfter(ids, 'a'), firstAfter(ids, 'b'), firstAfter(ids, 'c'), firstAfter(ids, 'z')]).toEqual([0, 1, 3, 3, 4]);
+  });
+
+  it('stays bounded when nobody reads it', () => {
+    const ids = new SortedIds();
+    const live = new Set<string>();
+    for (let i = 0; i < 100_000; i++) {
+      const id = `id-${String(i).padStart(6, '0')}`;
+      live.add(id);
+      if (live.size > 100) live.delete(`id-${String(i - 100).padStart(6, '0')}`);
+      ids.add(
+        id,
+        (x) => live.has(x),
+        () => live.size,
+      );
+    }
+    const held = (ids as unknown as { main: string[]; recent: string[] }).main.length + (ids as unknown as { recent: string[] }).recent.length;
+    expect(held).toBeLessThan(10_000);
   });
 });

@@ -13,9 +13,15 @@ export class SortedIds {
   private recent: string[] = [];
   private recentSorted = true;
 
-  add(id: string): void {
+  /**
+   * Adds `id`. Unread ids are settled once they outnumber what is kept (at
+   * least 4,096): ids are added on every change of state, and a store whose
+   * lists are never read must not grow without end.
+   */
+  add(id: string, live: (id: string) => boolean, liveCount: () => number): void {
     if (this.recent.length > 0 && id < this.recent[this.recent.length - 1]!) this.recentSorted = false;
     this.recent.push(id);
+    if (this.recent.length >= 4_096 && this.recent.length >= this.main.length) this.settle(live, liveCount());
   }
 
   /**
