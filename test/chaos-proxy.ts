@@ -7,6 +7,7 @@
  * be replayed.
  */
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dice } from './chaos/ledger.ts';
 
 export interface ChaosMode {
   /** `up` forwards; `down` resets every connection; `error` answers 503; `flaky` rolls the dice below. */
@@ -37,18 +38,6 @@ const CORS = {
   'access-control-allow-methods': 'GET, POST, OPTIONS',
   'access-control-expose-headers': 'retry-after',
 };
-
-/** mulberry32: small, seeded, good enough for dice. */
-function dice(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function startChaosProxy(upstream: string): Promise<{ url: string; close(): Promise<void> }> {
   const target = new URL(upstream);
