@@ -12,7 +12,7 @@
  * maps stay exact.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -43,6 +43,24 @@ export function build(): void {
       if (ui.status !== 0) throw new Error(`the dashboard page's build failed (exit ${ui.status})`);
     }
   }
+}
+
+/** The newest modification time of the files under `dir` (0 when it does not exist). */
+function newest(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return files(dir).reduce((latest, file) => Math.max(latest, statSync(file).mtimeMs), 0);
+}
+
+/**
+ * The packages whose `dist/` is missing or older than their sources. Suites
+ * that need the built packages build only then: a build deletes `dist/`
+ * first, and other suites running at the same time read it.
+ */
+export function stalePackages(): string[] {
+  return PACKAGES.filter((name) => {
+    const dir = join(ROOT, 'packages', name);
+    return newest(join(dir, 'src')) > newest(join(dir, 'dist'));
+  });
 }
 
 /** The demo web app (demo/web → demo/dist), which `npm start` and the edge suites serve as static assets, from the built packages. */

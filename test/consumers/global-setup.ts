@@ -1,5 +1,5 @@
 /**
- * The packages as users get them: builds, packs each publishable package
+ * The packages as users get them: builds them if stale, packs each publishable package
  * with `npm pack`, and installs the tarballs into a fresh project outside
  * the repository (so nothing resolves back into the workspace), with the
  * fixture consumers copied beside them.
@@ -9,12 +9,13 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { build, PACKAGES } from '../../scripts/build.ts';
+import { build, PACKAGES, stalePackages } from '../../scripts/build.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 export default function setup(project: TestProject): () => void {
-  build();
+  // `npm test` has built them; a lone run of this suite builds what is stale (never under other suites' feet otherwise).
+  if (stalePackages().length > 0) build();
   const dir = mkdtempSync(join(tmpdir(), 'baton-consumers-'));
   const packs = join(dir, 'packs');
   mkdirSync(packs);
