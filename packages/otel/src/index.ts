@@ -22,7 +22,7 @@ export { Attr, SYSTEM } from './attributes.ts';
 export { spanContextOf, traceContextOf } from './trace-context.ts';
 
 const NAME = '@baton/otel';
-const VERSION = '0.1.0';
+const VERSION = '0.2.0';
 
 export interface OtelOptions {
   /** @default the global tracer provider (`trace.setGlobalTracerProvider`, or an SDK's `register()`) */
