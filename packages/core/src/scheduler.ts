@@ -1,6 +1,6 @@
-import { admitUnit, prepareUnit, type Room, type SubmitUnit } from './admission.ts';
+import { admitUnit, prepareUnit, type Room } from './admission.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
-import type { Attempt, AttemptHost } from './attempt.ts';
+import type { AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
 import type { Clock } from './clock.ts';
 import { Congestion } from './congestion.ts';
@@ -11,10 +11,11 @@ import type { SubmittedJob } from './instrumentation.ts';
 import { Emitter, type EventName, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { ResourceHealth } from './health.ts';
 import { createIdGenerator } from './ids.ts';
-import type { JobInput, JobRecord, Json } from './job.ts';
-import { type Beats, Leases, type Outcome } from './leases.ts';
+import type { JobInput, JobRecord } from './job.ts';
+import { Leases } from './leases.ts';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
 import { type Operation, Operations } from './operations.ts';
+import { type Carried, Inbox, refuse, type StepWrite } from './inbox.ts';
 import { type Handlers, type ResolvedOptions, resolveOptions, type SchedulerOptions } from './options.ts';
 import type { Random } from './random.ts';
 import { promote } from './promote.ts';
@@ -29,14 +30,6 @@ import { WakeTimer } from './wake-timer.ts';
 export interface StopOptions {
   /** Abort running handlers instead of waiting for them; their jobs are recovered after their lease. @default false */
   readonly abort?: boolean;
-}
-
-interface StepWrite {
-  readonly attempt: Attempt;
-  readonly name: string;
-  readonly result: Json;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
 }
 
 /**
@@ -83,11 +76,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private readingSteps = 0;
 
   // What arrived since the last tick.
-  private units: SubmitUnit[] = [];
-  private outcomes: Outcome[] = [];
-  private operations: Operation[] = [];
-  private stepWrites: StepWrite[] = [];
-  private beats: Beats = new Map();
+  private readonly inbox = new Inbox();
 
   constructor(options: SchedulerOptions<H>) {
     this.options = resolveOptions(options);
@@ -118,11 +107,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       },
       writeStep: (attempt, name, result) =>
         new Promise<void>((resolve, reject) => {
-          this.stepWrites.push({ attempt, name, result, resolve, reject });
+          this.inbox.stepWrites.push({ attempt, name, result, resolve, reject });
           this.kick();
         }),
       recordProgress: (jobId, progress) => {
-        this.beats.set(jobId, { progress });
+        this.inbox.beats.set(jobId, { progress });
         this.kick();
       },
       ...(this.options.instrumentation?.step === undefined ? {} : { instrumentStep: this.options.instrumentation.step.bind(this.options.instrumentation) }),
@@ -175,8 +164,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.status = 'stopped';
     this.wake.clear();
     const stopped = new StoppedError();
-    for (const unit of this.units.splice(0)) unit.reject(stopped);
-    for (const op of this.operations.splice(0)) op.reject(stopped);
+    this.inbox.refuseAll(stopped);
   }
 
   /**
@@ -207,7 +195,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
         const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, this.clock.now(), this.nextId);
         return new Promise<Array<SubmitResult<H>>>((resolve, reject) => {
-          this.units.push({ ...unit, actor: options.actor ?? null, resolve: resolve as (results: SubmitResult[]) => void, reject });
+          this.inbox.units.push({ ...unit, actor: options.actor ?? null, resolve: resolve as (results: SubmitResult[]) => void, reject });
           this.kick();
         });
       } catch (error) {
@@ -314,7 +302,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
     if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
     return new Promise((resolve, reject) => {
-      this.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject });
+      this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject });
       this.kick();
     });
   }
@@ -322,7 +310,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   // ---- the loop ------------------------------------------------------------
 
   private pendingWork(): boolean {
-    return this.dirty || this.units.length > 0 || this.outcomes.length > 0 || this.operations.length > 0 || this.stepWrites.length > 0;
+    return this.dirty || this.inbox.pending;
   }
 
   private kick(): void {
@@ -354,18 +342,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
 
   private async tick(): Promise<void> {
     const ctx = new TickContext(this.store, this.clock.now());
-    const carried: Carried = { units: [], operations: [], stepWrites: [], beats: new Map(), outcomes: [], held: [] };
+    let carried: Carried | null = null;
     try {
-      // The first await comes before the inboxes are taken: calls made together land in one tick.
+      // The first await comes before the inbox is taken: calls made together land in one tick.
       await this.congestion.load(this.store);
-      carried.units = this.units;
-      carried.operations = this.operations;
-      carried.stepWrites = this.stepWrites;
-      carried.beats = this.beats;
-      this.units = [];
-      this.operations = [];
-      this.stepWrites = [];
-      this.beats = new Map();
+      carried = this.inbox.take();
       const { units, operations, stepWrites, beats } = carried;
       const limit = this.options.backpressure;
       const room: Room | null =
@@ -376,10 +357,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       if (room !== null) this.refused += room.refused;
       // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
       for (const step of stepWrites) this.writeStep(ctx, step);
-      this.outcomes.push(...this.leases.expire(ctx.now));
-      const outcomes = this.outcomes;
-      this.outcomes = [];
-      carried.outcomes = outcomes;
+      const outcomes = this.inbox.takeOutcomes(carried, this.leases.expire(ctx.now));
       // Settling drops an attempt's lease before it reads the store: a failed read gives them back.
       for (const outcome of outcomes) if (this.leases.holds(outcome.attempt)) carried.held.push(outcome.attempt);
       for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
@@ -400,7 +378,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       }
       this.health.flush(ctx.tick);
     } catch (error) {
-      this.recover(ctx, carried, error);
+      this.recover(ctx, carried ?? this.inbox.take(), error);
       return;
     }
     await this.commit(ctx);
@@ -423,18 +401,12 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       // Stopping on a store that fails: give up what is left rather than try for ever. The jobs stay
       // running in the store, and the next scheduler recovers them once their leases lapse.
       for (const attempt of [...this.leases.all()]) this.leases.drop(attempt);
-      for (const step of carried.stepWrites) step.reject(error);
-      for (const unit of carried.units) unit.reject(error);
-      for (const op of carried.operations) op.reject(error);
+      refuse(carried, error, true);
       this.options.logger.error('scheduler tick failed while stopping: what was left is given up', { error });
       return;
     }
     for (const attempt of carried.held) if (!this.leases.holds(attempt)) this.leases.add(attempt);
-    this.stepWrites = [...carried.stepWrites, ...this.stepWrites];
-    this.outcomes = [...carried.outcomes, ...this.outcomes];
-    for (const [id, beat] of carried.beats) if (!this.beats.has(id)) this.beats.set(id, beat);
-    for (const unit of carried.units) unit.reject(error);
-    for (const op of carried.operations) op.reject(error);
+    this.inbox.giveBack(carried, error);
     this.options.logger.error('scheduler tick failed', { error });
     if (this.wake.arm(ctx.now + READ_RETRY_MS, ctx.now)) this.dirty = true;
   }
@@ -468,7 +440,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       this.health.forget();
       for (const reject of ctx.fx.rejections) reject(error);
       this.options.logger.error('store commit failed', { error, writes: batch.jobs.length });
-      this.dirty = this.units.length > 0 || this.outcomes.length > 0;
+      this.dirty = this.inbox.units.length > 0 || this.inbox.outcomes.length > 0;
       await this.arm(ctx.now);
       return;
     }
@@ -488,7 +460,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         () => this.clock.now(),
         this.options.classify,
         (outcome) => {
-          this.outcomes.push(outcome);
+          this.inbox.outcomes.push(outcome);
           this.kick();
         },
       );
@@ -514,17 +486,6 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     if (lease !== null && (wake === null || lease < wake)) wake = lease;
     if (this.wake.arm(wake, now)) this.dirty = true;
   }
-}
-
-/** What a tick took from the scheduler's inboxes: given back, or answered, if the tick fails before its commit. */
-interface Carried {
-  units: SubmitUnit[];
-  operations: Operation[];
-  stepWrites: StepWrite[];
-  beats: Beats;
-  outcomes: Outcome[];
-  /** The attempts of `outcomes` that held their jobs when the tick began. */
-  readonly held: Attempt[];
 }
 
 /** After a tick's read of the store failed: when the next tries. */
