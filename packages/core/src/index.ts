@@ -18,6 +18,7 @@ export {
   JobState,
   Priority,
   PRIORITY_LEVELS,
+  TRACEPARENT,
   DependencyFailurePolicy,
   FailureKind,
   TERMINAL_STATES,

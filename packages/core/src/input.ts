@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.ts';
-import { DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions } from './job.ts';
+import { DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions, TRACEPARENT } from './job.ts';
 import { assertJson } from './json.ts';
 import { DEFAULT_QUEUE, type Handlers, type ResolvedOptions } from './options.ts';
 import { LIMITS } from './limits.ts';
@@ -111,7 +111,7 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
   });
   const trace = input.trace ?? null;
   if (trace !== null) {
-    if (typeof trace !== 'object' || typeof trace.traceparent !== 'string' || !/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/.test(trace.traceparent)) {
+    if (typeof trace !== 'object' || typeof trace.traceparent !== 'string' || !TRACEPARENT.test(trace.traceparent)) {
       throw new ValidationError(`${field}.trace`, `Expected \`${field}.trace.traceparent\` to be a W3C traceparent, got ${show(trace)}`);
     }
     for (const name of Object.keys(trace)) {

@@ -66,6 +66,9 @@ export interface Failure {
   readonly retryAfterMs: number | null;
 }
 
+/** A W3C `traceparent`: version, trace id, parent span id, flags, in lowercase hex. */
+export const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
+
 /** W3C trace context, carried from producer to worker. */
 export interface TraceContext {
   readonly traceparent: string;

@@ -15,10 +15,14 @@ const TAIL = 'key-tail:';
  * whoever waited for it waits for the job before it.
  */
 export async function keyPredecessor(tick: Tick, key: string, exclude?: string): Promise<JobRecord | undefined> {
+  return unfinishedFrom((id) => tick.get(id), await keyTail(tick, key), exclude);
+}
+
+/** The last job admitted with `key`. */
+async function keyTail(tick: Tick, key: string): Promise<JobRecord | undefined> {
   const tailId = await tick.getMeta(TAIL + key);
   // A store written before tails were kept: its greatest id with the key is the tail.
-  const tail = typeof tailId === 'string' ? await tick.get(tailId) : await tick.lastWithKey(key);
-  return unfinishedFrom((id) => tick.get(id), tail, exclude);
+  return typeof tailId === 'string' ? await tick.get(tailId) : await tick.lastWithKey(key);
 }
 
 /** Reads a job by id (from a tick, or from jobs not stored yet). */
@@ -57,9 +61,8 @@ export function setKeyTail(tick: Tick, key: string, id: string): void {
  */
 export async function unlinkFromKey(tick: Tick, job: JobRecord, nowMs: number): Promise<void> {
   const get: JobLookup = (id) => tick.get(id);
-  const tailId = await tick.getMeta(TAIL + job.key!);
   const seen = new Set<string>([job.id]);
-  let at = typeof tailId === 'string' ? await get(tailId) : await tick.lastWithKey(job.key!);
+  let at = await keyTail(tick, job.key!);
   while (at !== undefined && !seen.has(at.id)) {
     seen.add(at.id);
     if (at.after === job.id) {

@@ -32,9 +32,8 @@ export class Retention {
     return nowMs >= this.nextAtMs;
   }
 
-  /** Deletes what is past its retention, up to a batch; returns whether more is left for the next tick. */
+  /** Deletes what is past its retention, up to a batch (call it when `due`); returns whether more is left for the next tick. */
   async sweep(ctx: TickContext, store: Store): Promise<boolean> {
-    if (ctx.now < this.nextAtMs) return false;
     let budget = this.options.batch;
     for (const [state, keepMs] of this.options.keepMs) {
       if (keepMs === Number.POSITIVE_INFINITY) continue;

@@ -1,4 +1,4 @@
-import { ErrorCode, type JobInput, type JobRecord, LIMITS, type ListQuery } from '@baton/core';
+import { ErrorCode, type JobInput, type JobRecord, LIMITS, type ListQuery, TRACEPARENT } from '@baton/core';
 import type { ErrorBody, Result } from '@baton/core/advanced';
 import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -47,7 +47,6 @@ export type ApiVariables = { tenant: string; tokenId: string };
 const QUEUE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 /** `application/json`, with parameters (`; charset=utf-8`) but no other subtype. */
 const JSON_TYPE = /^application\/json\s*(;|$)/i;
-const TRACEPARENT = /^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/;
 
 /**
  * Sharding: one Durable Object per (tenant, queue). A queue's jobs share one

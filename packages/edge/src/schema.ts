@@ -5,7 +5,7 @@
  * bounds are the core's `LIMITS`; the core checks each job again, with the
  * scheduler's own configuration (its handlers, its queues).
  */
-import { JobState, LIMITS, PRIORITY_LEVELS } from '@baton/core';
+import { JobState, LIMITS, PRIORITY_LEVELS, TRACEPARENT } from '@baton/core';
 import { assertJson, type ErrorBody } from '@baton/core/advanced';
 import * as v from 'valibot';
 
@@ -86,7 +86,7 @@ export const jobSchema = v.strictObject(
     trace: v.optional(
       v.strictObject(
         {
-          traceparent: v.pipe(v.string('a W3C traceparent'), v.regex(/^[\da-f]{2}-[\da-f]{32}-[\da-f]{16}-[\da-f]{2}$/, 'a W3C traceparent')),
+          traceparent: v.pipe(v.string('a W3C traceparent'), v.regex(TRACEPARENT, 'a W3C traceparent')),
           tracestate: v.optional(name(LIMITS.tracestateChars)),
         },
         'an object',
