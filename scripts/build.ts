@@ -46,7 +46,7 @@ export function build(): void {
 }
 
 /** The newest modification time of the files under `dir` (0 when it does not exist). */
-function newest(dir: string): number {
+export function newest(dir: string): number {
   if (!existsSync(dir)) return 0;
   return files(dir).reduce((latest, file) => Math.max(latest, statSync(file).mtimeMs), 0);
 }

@@ -3,7 +3,8 @@
  * port, with its own state directory, for suites that need a live edge.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { newest, stalePackages } from '../scripts/build.ts';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -20,25 +21,14 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** The newest modification time of the files under `dir` (0 when it does not exist). */
-function newest(dir: string): number {
-  if (!existsSync(dir)) return 0;
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).reduce(
-    (latest, entry) => (entry.isFile() ? Math.max(latest, statSync(join(entry.parentPath, entry.name)).mtimeMs) : latest),
-    0,
-  );
-}
-
 /**
  * `wrangler dev` bundles the packages as users get them, from dist/: a
  * build older than its sources would test yesterday's code. Fail loudly
  * instead (`npm test` builds first; a lone `vitest` run may not have).
  */
 function assertBuilt(): void {
-  for (const name of ['core', 'edge']) {
-    const dir = join(ROOT, 'packages', name);
-    if (newest(join(dir, 'src')) > newest(join(dir, 'dist'))) throw new Error(`packages/${name}/dist is older than its sources: run \`npm run build\` first`);
-  }
+  const [stale] = stalePackages();
+  if (stale !== undefined) throw new Error(`packages/${stale}/dist is older than its sources: run \`npm run build\` first`);
   // wrangler.toml serves the demo's built page as static assets.
   if (newest(join(ROOT, 'demo/web')) > newest(join(ROOT, 'demo/dist'))) throw new Error('demo/dist is older than demo/web: run `npm run build` first');
 }

@@ -1,85 +1,16 @@
-/**
- * The dashboard against a live edge, for looking at it: serves
- * `dev/worker.ts` with `wrangler dev`, fills its queues with jobs that
- * succeed, retry, fail, wait on each other and trip a breaker, then opens
- * `/dashboard` in Chromium, signs in, and takes screenshots at 1280×800 and
- * at phone width, with an axe-core check of each. Run `npm run build` first.
- *
- *   node packages/dashboard/dev/run.ts [--out /tmp/baton-dashboard] [--serve]
- *
- * `--serve` keeps the worker running afterwards (Ctrl-C ends it).
- */
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { createClient } from '@baton/edge/client';
 import { chromium, type Page } from 'playwright';
 import { CHROMIUM_ARGS, findChromium } from '../../../test/find-chromium.ts';
+import { startWranglerDev } from '../../../test/wrangler-dev.ts';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;
 const TOKEN = 'dashboard-dev-token-0123456789';
 const args = process.argv.slice(2);
 const OUT = args.includes('--out') ? args[args.indexOf('--out') + 1]! : '/tmp/baton-dashboard';
 const SERVE = args.includes('--serve');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function serve(): Promise<{ url: string; stop(): void }> {
-  const port = await freePort();
-  const state = mkdtempSync(join(tmpdir(), 'baton-dashboard-dev-'));
-  const child = spawn(
-    join(ROOT, 'node_modules/.bin/wrangler'),
-    [
-      'dev',
-      '--config',
-      join(ROOT, 'packages/dashboard/dev/wrangler.toml'),
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--persist-to',
-      state,
-      '--var',
-      `BATON_TOKENS:${JSON.stringify({ [TOKEN]: 'dev' })}`,
-    ],
-    {
-      cwd: ROOT,
-      detached: true,
-      env: { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}${delimiter}${process.env.PATH ?? ''}`, WRANGLER_SEND_METRICS: 'false' },
-    },
-  );
-  let log = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`wrangler dev did not start:\n${log}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      if (process.env.DEV_WRANGLER_OUTPUT === '1') process.stderr.write(chunk);
-      if (log.includes(`Ready on http://127.0.0.1:${port}`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`wrangler dev exited with ${code}:\n${log}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-      rmSync(state, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Jobs of every kind the dashboard shows. */
 async function seed(url: string): Promise<void> {
@@ -119,7 +50,7 @@ async function axe(page: Page, label: string): Promise<void> {
   console.log(`axe ${label}: ${violations.length === 0 ? 'no violations' : violations.join(', ')}`);
 }
 
-const edge = await serve();
+const edge = await startWranglerDev({ [TOKEN]: 'dev' }, { config: join(ROOT, 'packages/dashboard/dev/wrangler.toml') });
 console.log(`dev worker on ${edge.url}; the dashboard at ${edge.url}/dashboard (token ${TOKEN})`);
 try {
   await seed(edge.url);
