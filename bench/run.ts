@@ -3,7 +3,7 @@
  * bench/results/. Figures are medians of several runs with the range; the
  * goals are ratios against peers measured in the same process and run.
  *
- * Environment: BENCH_SCENARIOS (default "sizes,core,otel,retention,storm,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * Environment: BENCH_SCENARIOS (default "sizes,core,otel,retention,storm,fairness,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -16,6 +16,7 @@ import { printEdge, runEdge } from './edge.ts';
 import { printOutbox, runOutbox } from './outbox.ts';
 import { runOtel } from './otel.ts';
 import { runRetention } from './retention.ts';
+import { printNoisyKey, runNoisyKey } from './sim/noisy-key.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, range, table } from './lib/stats.ts';
@@ -46,7 +47,7 @@ function jobsFor(system: string, backlog: number): number {
   return system === 'p-queue' && backlog >= 100_000 ? Math.min(JOBS, PQUEUE_DEEP_JOBS) : JOBS;
 }
 
-const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,otel,retention,storm,edge,browser,outbox').split(','));
+const SCENARIOS = new Set((process.env.BENCH_SCENARIOS ?? 'sizes,core,otel,retention,storm,fairness,edge,browser,outbox').split(','));
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 
@@ -202,9 +203,16 @@ if (SCENARIOS.has('storm')) {
   console.log(`\nRetry storms — the real scheduler and the peers under the same fake timers against one simulated dependency`);
   const storms = await runStorms();
   printStorms(storms);
+  save('storm', { storms });
+}
+
+if (SCENARIOS.has('fairness')) {
+  console.log(`\nFairness under overload — the real scheduler, p-queue and a FIFO under the same fake timers`);
   const overload = await runOverload();
   printOverload(overload);
-  save('storm', { storms, overload });
+  const noisyKey = await runNoisyKey();
+  printNoisyKey(noisyKey);
+  save('fairness', { overload, noisyKey });
 }
 
 if (SCENARIOS.has('edge')) {

@@ -18,7 +18,10 @@ export interface ChaosMode {
   readonly loseAnswer?: number;
   /** error: the `Retry-After` header, in seconds. */
   readonly retryAfterS?: number;
-  /** up: lose the answers of the next this many submits (`POST …/jobs`), after the edge has handled them. */
+  /**
+   * up or flaky: lose the answers of the next this many submits (`POST …/jobs`), after the edge has
+   * handled them. A mode that does not say keeps what is left of the count.
+   */
   readonly loseNextSubmits?: number;
   readonly seed?: number;
 }
@@ -52,7 +55,7 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
       for await (const chunk of req) body += chunk;
       mode = JSON.parse(body) as ChaosMode;
       roll = dice(mode.seed ?? 1);
-      submitsToLose = mode.loseNextSubmits ?? 0;
+      submitsToLose = mode.loseNextSubmits ?? submitsToLose;
     }
     res.writeHead(200, { ...CORS, 'content-type': 'application/json' }).end(JSON.stringify({ mode, stats }));
   };
@@ -85,12 +88,14 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
     if (req.url?.startsWith('/__chaos')) return void control(req, res);
     // An edge that is down still passes CORS preflights (its CORS layer answers them before the app fails).
     if (req.method === 'OPTIONS' && mode.mode === 'error') return void res.writeHead(204, { ...CORS, 'access-control-max-age': '600' }).end();
+    const loseSubmit = (): boolean => {
+      const lose = submitsToLose > 0 && req.method === 'POST' && /\/jobs(\?|$)/.test(req.url ?? '');
+      if (lose) submitsToLose--;
+      return lose;
+    };
     switch (mode.mode) {
-      case 'up': {
-        const lose = submitsToLose > 0 && req.method === 'POST' && /\/jobs(\?|$)/.test(req.url ?? '');
-        if (lose) submitsToLose--;
-        return forward(req, res, lose);
-      }
+      case 'up':
+        return forward(req, res, loseSubmit());
       case 'down':
         stats.cut++;
         return void req.socket.destroy();
@@ -103,7 +108,7 @@ export async function startChaosProxy(upstream: string): Promise<{ url: string; 
           stats.cut++;
           return void req.socket.destroy();
         }
-        return forward(req, res, roll() < (mode.loseAnswer ?? 0));
+        return forward(req, res, loseSubmit() || roll() < (mode.loseAnswer ?? 0));
     }
   });
   // A fresh connection per request, so a cut connection never poisons the next request.

@@ -59,7 +59,9 @@ export async function opensAVersion1Database(name: string): Promise<void> {
   expect(job.state).toBe('ready');
   await seed.stop({ abort: true });
   const step = { jobId: job.id, name: 'label', result: 'LBL-1', attempt: 1, atMs: Date.now() };
-  await writeVersion1(name, { job, step, idempotency: (await memory.idempotency('ship-o-1'))! });
+  // Records of 0.1 and 0.2 have no fairness key.
+  const { fairnessKey: _, ...v1 } = job as JobRecord & { fairnessKey?: unknown };
+  await writeVersion1(name, { job: v1 as JobRecord, step, idempotency: (await memory.idempotency('ship-o-1'))! });
 
   const store = await IdbStore.open({ name, exclusive: true });
   const raw = await new Promise<IDBDatabase>((resolve) => {
@@ -67,13 +69,15 @@ export async function opensAVersion1Database(name: string): Promise<void> {
     open.onsuccess = () => resolve(open.result);
   });
   expect(raw.version).toBe(SCHEMA_VERSION);
-  expect(SCHEMA_VERSION).toBe(2);
+  expect(SCHEMA_VERSION).toBe(3);
   expect([...raw.transaction('steps').objectStore('steps').indexNames]).toEqual([]); // v2 dropped it
+  expect([...raw.transaction('jobs').objectStore('jobs').indexNames].sort()).toEqual(['blockers', 'counts', 'due', 'fair', 'key', 'state']); // v3: `fair` for `claim`
   raw.close();
-  expect(await store.get(job.id)).toEqual(job);
+  expect(await store.get(job.id)).toEqual(v1);
   expect(await store.steps(job.id)).toEqual([step]);
   expect((await store.idempotency('ship-o-1'))?.jobId).toBe(job.id);
-  expect((await store.claimable('default', 10)).map((j) => j.id)).toEqual([job.id]);
+  expect((await store.claimable({ queue: 'default', priority: job.priority, key: null, after: false }, 10)).map((j) => j.id)).toEqual([job.id]);
+  expect((await store.claimable({ queue: 'default', priority: job.priority, key: '', after: true }, 10)).map((j) => j.id)).toEqual([]);
 
   // And a scheduler on it finishes the job, reusing the step recorded before the upgrade.
   let labelled = 0;
@@ -88,6 +92,7 @@ export async function opensAVersion1Database(name: string): Promise<void> {
   scheduler.start();
   const done = await scheduler.waitFor(job.id);
   expect(done.state).toBe('succeeded');
+  expect(done.fairnessKey).toBe(null);
   expect(done.result).toBe('shipped with LBL-1');
   expect(labelled).toBe(0);
   const again = await scheduler.submit({ type: 'ship', payload: { order: 'o-1' }, idempotencyKey: 'ship-o-1' });

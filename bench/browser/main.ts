@@ -8,6 +8,7 @@ import { createScheduler } from '@baton/core';
 import { systemClock, systemRandom } from '@baton/core/system';
 import { openDB } from 'idb';
 import { createStore, set } from 'idb-keyval';
+import { backlogRecords, type ClaimCost, fairPasses, insertBatch, oldPasses } from '../lib/claim-cost.ts';
 
 const record = (i: number) => ({ id: `job-${i}`, type: 'noop', payload: { i, note: 'x'.repeat(200) }, state: 'ready', priority: 2 });
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(q * xs.length) - 1)]!;
@@ -119,11 +120,55 @@ async function crossing(): Promise<Record<string, number>> {
   };
 }
 
+/**
+ * Claim passes at a deep backlog: the fair pass on IdbStore against 0.2's
+ * single read of its claim index `(queue, rank, id)`, kept in a second
+ * database with the same rows.
+ */
+async function claimCost(backlog: number, keys: number, runs: number): Promise<ClaimCost> {
+  const suffix = `${backlog}-${keys}-${Math.random()}`;
+  const store = await IdbStore.open({ name: `claim-${suffix}`, exclusive: true });
+  const records = backlogRecords(backlog, keys);
+  for (let i = 0; i < records.length; i += 10_000) await store.commit(insertBatch(records.slice(i, i + 10_000)));
+  const old = await openDB(`claim-v02-${suffix}`, 1, {
+    upgrade: (d) => void d.createObjectStore('jobs', { keyPath: 'id' }).createIndex('claim', ['queue', 'rank', 'id']),
+  });
+  for (let i = 0; i < records.length; i += 10_000) {
+    const tx = old.transaction('jobs', 'readwrite');
+    for (const r of records.slice(i, i + 10_000)) void tx.store.put(r);
+    await tx.done;
+  }
+  const range = IDBKeyRange.bound(['default', -Infinity, ''], ['default', Infinity, '\uffff']);
+  const oldRead = (limit: number) => old.getAllFromIndex('jobs', 'claim', range, limit);
+  const turn = { key: null, served: 0, sole: false };
+  const passes = 20;
+  await oldPasses(oldRead, 5, 64);
+  await fairPasses(store, 5, 64, turn);
+  const oldMs: number[] = [];
+  const newMs: number[] = [];
+  let reads = 0;
+  for (let run = 0; run < runs; run++) {
+    let t = performance.now();
+    await oldPasses(oldRead, passes, 64);
+    oldMs.push((performance.now() - t) / passes);
+    t = performance.now();
+    reads = await fairPasses(store, passes, 64, turn);
+    newMs.push((performance.now() - t) / passes);
+  }
+  store.close();
+  old.close();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return { backlog, keys, slots: 64, oldMs: median(oldMs), newMs: median(newMs), runs, reads };
+}
+
 declare global {
   interface Window {
     runBench(options: { sizes: number[]; keyvalJobs: number; runs: number }): Promise<unknown>;
+    runClaimCost(options: { backlog: number; keys: number; runs: number }): Promise<ClaimCost>;
   }
 }
+
+window.runClaimCost = ({ backlog, keys, runs }) => claimCost(backlog, keys, runs);
 
 window.runBench = async ({ sizes, keyvalJobs, runs }) => {
   const throughput: Array<{ jobs: number; baton: number[]; raw: number[]; keyval: number[] }> = [];

@@ -7,11 +7,13 @@
  */
 import { DurableObject } from 'cloudflare:workers';
 import type { Handlers } from '@baton/core';
-import { createApi, SchedulerObject, schedulerStub, type EdgeSchedulerOptions } from '@baton/edge';
+import { createApi, SchedulerObject, schedulerStub, SqliteStore, type EdgeSchedulerOptions } from '@baton/edge';
+import { backlogRecords, fairPasses, insertBatch, oldPasses } from '../lib/claim-cost.ts';
 
 export interface Env {
   BATON: DurableObjectNamespace<BenchJobs>;
   NAIVE: DurableObjectNamespace<NaiveJobs>;
+  CLAIM: DurableObjectNamespace<ClaimCostObject>;
   BATON_TOKENS: string;
 }
 
@@ -39,6 +41,39 @@ export class BenchJobs extends SchedulerObject<Env> {
   }
 }
 
+/**
+ * Claim passes at a deep backlog on this object's SQLite: the fair pass
+ * against 0.2's single read. SQL runs synchronously and workerd's clock
+ * stands still meanwhile, so bench/edge.ts times the requests from outside.
+ */
+export class ClaimCostObject extends DurableObject<Env> {
+  private store: SqliteStore | null = null;
+  private readonly turn = { key: null, served: 0, sole: false };
+
+  async fill(backlog: number, keys: number): Promise<void> {
+    this.store = new SqliteStore(this.ctx.storage, { prefix: 'bench_' });
+    const records = backlogRecords(backlog, keys);
+    for (let i = 0; i < records.length; i += 1000) await this.store.commit(insertBatch(records.slice(i, i + 1000)));
+    // 0.2's claim index, beside the current one, on the same rows: only this benchmark has both.
+    this.ctx.storage.sql.exec('CREATE INDEX IF NOT EXISTS bench_jobs_claim_v02 ON bench_jobs (queue, rank, id) WHERE rank IS NOT NULL');
+  }
+
+  /** `passes` passes of one kind; returns the reads of a fair pass. */
+  async run(kind: 'old' | 'fair', passes: number): Promise<number> {
+    if (kind === 'fair') return fairPasses(this.store!, passes, 64, this.turn);
+    await oldPasses(
+      async (limit) =>
+        this.ctx.storage.sql
+          .exec<{ record: string }>('SELECT record FROM bench_jobs WHERE queue = ? AND rank IS NOT NULL ORDER BY rank, id LIMIT ?', 'default', limit)
+          .toArray()
+          .map((r) => JSON.parse(r.record) as unknown),
+      passes,
+      64,
+    );
+    return 1;
+  }
+}
+
 /** One KV write per state change, as most hand-written DO queues do. */
 export class NaiveJobs extends DurableObject<Env> {
   async throughput(n: number): Promise<number> {
@@ -63,6 +98,14 @@ export default {
     const name = url.searchParams.get('object') ?? 'bench';
     if (url.pathname === '/bench/baton') return Response.json({ ms: await (env.BATON.get(env.BATON.idFromName(name)) as unknown as BenchJobs).throughput(n) });
     if (url.pathname === '/bench/naive') return Response.json({ ms: await (env.NAIVE.get(env.NAIVE.idFromName(name)) as unknown as NaiveJobs).throughput(n) });
+    if (url.pathname === '/bench/claim/fill') {
+      await (env.CLAIM.get(env.CLAIM.idFromName(name)) as unknown as ClaimCostObject).fill(n, Number(url.searchParams.get('keys') ?? 0));
+      return Response.json({});
+    }
+    if (url.pathname === '/bench/claim/run') {
+      const kind = url.searchParams.get('kind') === 'fair' ? 'fair' : 'old';
+      return Response.json({ reads: await (env.CLAIM.get(env.CLAIM.idFromName(name)) as unknown as ClaimCostObject).run(kind, n) });
+    }
     if (url.pathname === '/bench/delayed') {
       // n delayed jobs, spread over 1 s; lateness = start − due, read back from the records.
       const stub = schedulerStub(env.BATON, name);

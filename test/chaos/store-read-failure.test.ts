@@ -9,7 +9,7 @@
  * outcomes and heartbeats go back for the next tick, submits and
  * operations are refused with the error, and the timer is set to try again.
  */
-import { type JobContext, MemoryStore } from '@baton/core';
+import { type ClaimRange, type JobContext, MemoryStore } from '@baton/core';
 import { createScheduler } from '@baton/core';
 import { FakeClock, SeededRandom } from '@baton/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -18,12 +18,12 @@ import { describe, expect, it } from 'vitest';
 class FlakyReads extends MemoryStore {
   failNext = false;
 
-  override async claimable(queue: string, limit: number) {
+  override async claimable(range: ClaimRange, limit: number) {
     if (this.failNext) {
       this.failNext = false;
       throw new DOMException('The transaction was aborted, so the request cannot be fulfilled.', 'AbortError');
     }
-    return super.claimable(queue, limit);
+    return super.claimable(range, limit);
   }
 }
 

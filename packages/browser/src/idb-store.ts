@@ -5,6 +5,7 @@ import {
   StorageFullError,
   StoreConflictError,
   type IdempotencyRecord,
+  type ClaimRange,
   type JobRecord,
   type Json,
   type ListPage,
@@ -14,10 +15,14 @@ import {
   type Store,
   type StoreBatch,
 } from '@baton/core';
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { openDB, unwrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 
-/** The stored form of a job: the record, plus what the waiting index needs. */
-type StoredJob = JobRecord & { _blockers?: string[] };
+/**
+ * The stored form of a job: the record, plus what the waiting index needs
+ * (`_blockers`) and, while it is ready, its fairness key as the claim index
+ * needs it (`_fair`: `''` for none, as an index key part cannot be null).
+ */
+type StoredJob = JobRecord & { _blockers?: string[]; _fair?: string };
 
 interface BatonDB extends DBSchema {
   jobs: {
@@ -25,8 +30,8 @@ interface BatonDB extends DBSchema {
     value: StoredJob;
     indexes: {
       // IndexedDB leaves a record out of an index when a key part is null:
-      // only ready jobs are in `claim`, only timed jobs in `due`.
-      claim: [string, number, string];
+      // only ready jobs are in `fair` (queue, priority, fairness key, rank, id), only timed jobs in `due`.
+      fair: [string, number, string, number, string];
       due: [number, string];
       key: [string, string];
       state: [string, string];
@@ -48,7 +53,7 @@ const MIGRATIONS: ReadonlyArray<(db: IDBPDatabase<BatonDB>, tx: IDBPTransaction<
   // v1: jobs with the claim, timer, key, state, count and blocker indexes; idempotency keys; steps; meta.
   (db) => {
     const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
-    jobs.createIndex('claim', ['queue', 'rank', 'id']);
+    unwrap(jobs).createIndex('claim', ['queue', 'rank', 'id']); // replaced by `fair` in v3
     jobs.createIndex('due', ['dueAtMs', 'id']);
     jobs.createIndex('key', ['key', 'id']);
     jobs.createIndex('state', ['state', 'id']);
@@ -61,6 +66,22 @@ const MIGRATIONS: ReadonlyArray<(db: IDBPDatabase<BatonDB>, tx: IDBPTransaction<
   },
   // v2: drop the steps-by-job index, which every step write paid for and nothing needs.
   (_db, tx) => (tx.objectStore('steps') as unknown as IDBObjectStore).deleteIndex('job'),
+  // v3: claim order by priority class and fairness key. Ready jobs are found by the old index, given
+  // their `_fair` key part, and the old index goes once they all have it.
+  (_db, tx) => {
+    const jobs = unwrap(tx.objectStore('jobs'));
+    jobs.createIndex('fair', ['queue', 'priority', '_fair', 'rank', 'id']);
+    const request = jobs.index('claim').openCursor();
+    request.onsuccess = () => {
+      const cursor = request.result;
+      if (cursor === null) {
+        jobs.deleteIndex('claim');
+        return;
+      }
+      cursor.update({ ...cursor.value, _fair: cursor.value.fairnessKey ?? '' });
+      cursor.continue();
+    };
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -143,9 +164,31 @@ export class IdbStore implements Store {
     return found.map(strip);
   }
 
-  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
-    const range = IDBKeyRange.bound([queue, -Infinity, ''], [queue, Infinity, '\uffff']);
-    return (await this.db.getAllFromIndex('jobs', 'claim', range, limit)).map((r) => strip(r)!);
+  async claimable(range: ClaimRange, limit: number): Promise<readonly JobRecord[]> {
+    const { queue, priority, key, after } = range;
+    // Every key part after the fairness key at its extreme: the bound falls before or after all of that key's jobs.
+    const lower = key === null ? [queue, priority, ''] : [queue, priority, key, after ? Infinity : -Infinity];
+    const bounds = IDBKeyRange.bound(lower, [queue, priority, []], key !== null && after);
+    const { perKey } = range;
+    if (perKey === undefined) return (await this.db.getAllFromIndex('jobs', 'fair', bounds, limit)).map((r) => strip(r)!);
+    // A skip scan: a cursor opened past each key in turn (an opened range seeks; Chromium's
+    // `continue(key)` steps through every job of the key instead), the first `perKey` jobs of each.
+    const out: JobRecord[] = [];
+    const tx = this.db.transaction('jobs');
+    const index = tx.store.index('fair');
+    let from = bounds;
+    while (out.length < limit) {
+      let cursor = await index.openCursor(from);
+      if (cursor === null) break;
+      const fair = cursor.value._fair!;
+      for (let taken = 0; cursor !== null && cursor.value._fair === fair && taken < perKey && out.length < limit; taken++) {
+        out.push(strip(cursor.value)!);
+        if (taken + 1 < perKey && out.length < limit) cursor = await cursor.continue();
+      }
+      from = IDBKeyRange.bound([queue, priority, fair, Infinity], [queue, priority, []], true);
+    }
+    await tx.done;
+    return out;
   }
 
   async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
@@ -310,12 +353,13 @@ function isNamed(error: unknown, name: string): boolean {
 }
 
 function toStored(record: JobRecord): StoredJob {
+  if (record.rank !== null) return { ...record, _fair: record.fairnessKey ?? '' };
   if (record.state !== JobState.waiting) return record;
   return { ...record, _blockers: record.after === null ? [...record.dependsOn] : [...record.dependsOn, record.after] };
 }
 
 function strip(stored: StoredJob | undefined): JobRecord | undefined {
-  if (stored === undefined || stored._blockers === undefined) return stored;
-  const { _blockers: _, ...record } = stored;
+  if (stored === undefined || (stored._blockers === undefined && stored._fair === undefined)) return stored;
+  const { _blockers: _, _fair: __, ...record } = stored;
   return record;
 }

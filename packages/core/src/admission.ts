@@ -98,7 +98,7 @@ export interface Room {
   refused: number;
 }
 
-export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, agingStepMs: number, room: Room | null = null): Promise<void> {
+export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, room: Room | null = null): Promise<void> {
   const results: SubmitResult[] = new Array(unit.inputs.length);
   const records: Array<{ record: JobRecord; cause: Cause }> = [];
   // Only graphs, keys and idempotency need these: most units are one plain job.
@@ -172,7 +172,7 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
           ? transition(fresh, JobState.waiting, now, submitted)
           : verdict.kind === 'doomed'
             ? transition(fresh, verdict.to, now, verdict.cause, terminalPatch(now))
-            : release(fresh, now, agingStepMs, submitted);
+            : release(fresh, now, submitted);
       records.push({ record, cause: verdict.kind === 'doomed' ? verdict.cause : submitted });
       results[i] = { job: record, deduplicated: false };
       created?.set(record.id, record);

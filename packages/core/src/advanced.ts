@@ -1,7 +1,7 @@
 /**
  * The building blocks the scheduler is made of, for runtime hosts, store
  * adapters and custom policies: the breaker, retry budget, throttle and
- * rate-limit state machines, backoff arithmetic, the claim rank, the
+ * rate-limit state machines, backoff arithmetic, the class shares and fair-key reader, the
  * transition table, the latency histogram, and the error envelope that
  * carries Baton errors across RPC and thread boundaries. Applications need
  * none of it: `@baton/core` is the API they use.
@@ -23,7 +23,8 @@ export {
 } from './budget.ts';
 export { freshResource, admit, recordOutcome, failureRate, backoffStretch, type ResourceState, type ResourceDecision } from './resource.ts';
 export { nextDelayMs, resolveBackoff } from './backoff.ts';
-export { rankOf, overtakeWindowMs } from './priority.ts';
+export { ShareLedger } from './shares.ts';
+export { FairReader, type ClaimSource, type ResolvedKeyOptions, type Turn } from './fair-keys.ts';
 export { isLegalTransition } from './transitions.ts';
 export { Histogram } from './metrics.ts';
 export { emptyBatch } from './store.ts';

@@ -8,14 +8,13 @@ import { sampleRecord } from './testing/conformance/sample-record.ts';
 import { FakeClock } from './testing/fake-clock.ts';
 import { SeededRandom } from './testing/seeded-random.ts';
 
-function congestion(readyDepth = 100, creditMultiplier = 4, agingStepMs = 1000): Congestion {
+function congestion(readyDepth = 100): Congestion {
   const options = resolveOptions({
     store: new MemoryStore(),
     clock: new FakeClock(0),
     random: new SeededRandom(),
     handlers: {},
-    agingStepMs,
-    congestion: { readyDepth, creditMultiplier },
+    congestion: { readyDepth },
   });
   return new Congestion(options);
 }
@@ -37,9 +36,9 @@ const waiting = () => sampleRecord({ state: JobState.waiting, rank: null, readyA
 const scheduled = () => sampleRecord({ state: JobState.scheduled, rank: null, readyAtMs: null, runAtMs: 5000, dueAtMs: 5000 });
 
 describe('Congestion', () => {
-  it('starts calm, with the configured aging step', () => {
+  it('starts calm', () => {
     const c = congestion();
-    expect(c.snapshot()).toEqual({ readyDepth: 0, level: 0, agingStepMs: 1000 });
+    expect(c.snapshot()).toEqual({ readyDepth: 0, level: 0 });
     expect(c.waitingDepth).toBe(0);
   });
 
@@ -55,19 +54,12 @@ describe('Congestion', () => {
     expect(withReady(congestion(), 1000).level).toBe(1);
   });
 
-  it('grows the aging step with the level, up to creditMultiplier times', () => {
-    expect(withReady(congestion(100, 4), 150).stepMs).toBe(2500);
-    expect(withReady(congestion(100, 4), 200).stepMs).toBe(4000);
-    expect(withReady(congestion(100, 4), 5000).stepMs).toBe(4000);
-    expect(withReady(congestion(100, 1), 5000).stepMs).toBe(1000);
-  });
-
   it('relaxes as the queue drains', () => {
     const c = withReady(congestion(), 200);
     c.apply({ ready: -50, waiting: 0, unfinished: 0 });
-    expect(c.snapshot()).toEqual({ readyDepth: 150, level: 0.5, agingStepMs: 2500 });
+    expect(c.snapshot()).toEqual({ readyDepth: 150, level: 0.5 });
     c.apply({ ready: -150, waiting: 0, unfinished: 0 });
-    expect(c.snapshot()).toEqual({ readyDepth: 0, level: 0, agingStepMs: 1000 });
+    expect(c.snapshot()).toEqual({ readyDepth: 0, level: 0 });
   });
 
   it('sheds background work that missed its deadline under congestion', () => {
@@ -103,7 +95,6 @@ describe('Congestion', () => {
     expect(c.readyDepth).toBe(3);
     expect(c.waitingDepth).toBe(2);
     expect(c.level).toBe(0.5);
-    expect(c.stepMs).toBe(2500);
   });
 
   it('counts from the store only once, then keeps the counts by the deltas it is given', async () => {

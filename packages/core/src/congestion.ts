@@ -5,9 +5,8 @@ import type { Store } from './store.ts';
 
 /**
  * How deep the ready set is, and what follows from it: past
- * `congestion.readyDepth` ready jobs the aging step grows (high priority is
- * favoured more), low-priority retries wait longer and background work
- * past its deadline is shed; it relaxes as the queue drains. Also counts
+ * `congestion.readyDepth` ready jobs low-priority retries wait longer and
+ * background work past its deadline is shed; it relaxes as the queue drains. Also counts
  * waiting jobs, so a finished job with nobody waiting costs no query.
  */
 export class Congestion {
@@ -19,14 +18,11 @@ export class Congestion {
   unfinished = 0;
   /** 0 (calm) to 1 (fully congested). */
   level = 0;
-  /** The aging step in force. */
-  stepMs: number;
   private loaded = false;
   private readonly options: ResolvedOptions;
 
   constructor(options: ResolvedOptions) {
     this.options = options;
-    this.stepMs = options.agingStepMs;
   }
 
   /** Counts once, on the first tick; from then on `apply` keeps the counts current. */
@@ -51,11 +47,10 @@ export class Congestion {
     this.update();
   }
 
-  /** 0 up to `readyDepth`, 1 from twice that; the aging step grows with it. */
+  /** 0 up to `readyDepth`, 1 from twice that. */
   private update(): void {
-    const { readyDepth: threshold, creditMultiplier } = this.options.congestion;
+    const threshold = this.options.congestion.readyDepth;
     this.level = Math.min(1, Math.max(0, (this.readyDepth - threshold) / threshold));
-    this.stepMs = this.options.agingStepMs * (1 + this.level * (creditMultiplier - 1));
   }
 
   /** Why a job that never started failed at its deadline: shed, when background work meets congestion. */
@@ -70,7 +65,7 @@ export class Congestion {
     return 1 + (this.level * 3 * (PRIORITY_LEVELS - 1 - priority)) / (PRIORITY_LEVELS - 1);
   }
 
-  snapshot(): { readonly readyDepth: number; readonly level: number; readonly agingStepMs: number } {
-    return { readyDepth: this.readyDepth, level: this.level, agingStepMs: this.stepMs };
+  snapshot(): { readonly readyDepth: number; readonly level: number } {
+    return { readyDepth: this.readyDepth, level: this.level };
   }
 }

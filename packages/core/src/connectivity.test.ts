@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Connectivity } from './connectivity.ts';
 import { type JobRecord, JobState } from './job.ts';
 import { MemoryStore } from './memory-store.ts';
-import { rankOf } from './priority.ts';
 import { readyPatch, transition } from './records.ts';
 import { emptyBatch } from './store.ts';
 import { sampleRecord } from './testing/conformance/sample-record.ts';
 import { TickContext } from './tick-context.ts';
 
 const RETRY_MS = 5000;
-const STEP = 1000;
 
 const running = (over: Partial<JobRecord> = {}) =>
   sampleRecord({ state: JobState.running, network: true, rank: null, attempt: 2, startedAtMs: 900, dueAtMs: 31_000, ...over });
@@ -29,7 +27,7 @@ async function parkAll(c: Connectivity, store: MemoryStore, jobs: readonly JobRe
 
 async function release(c: Connectivity, store: MemoryStore, now: number): Promise<TickContext> {
   const ctx = new TickContext(store, now);
-  await c.releaseParked(ctx, STEP);
+  await c.releaseParked(ctx);
   await store.commit(ctx.tick.batch());
   return ctx;
 }
@@ -128,8 +126,8 @@ describe('Connectivity', () => {
       [one!.id, JobState.scheduled, JobState.ready, online],
       [two!.id, JobState.scheduled, JobState.ready, online],
     ]);
-    expect(await store.get(one!.id)).toMatchObject({ state: JobState.ready, readyAtMs: 12_000, rank: rankOf(12_000, 1, STEP), attempt: 1 });
-    expect(await store.get(two!.id)).toMatchObject({ state: JobState.ready, rank: rankOf(12_000, 3, STEP) });
+    expect(await store.get(one!.id)).toMatchObject({ state: JobState.ready, readyAtMs: 12_000, rank: 12_000, attempt: 1 });
+    expect(await store.get(two!.id)).toMatchObject({ state: JobState.ready, rank: 12_000 });
   });
 
   it('leaves a parked job that is no longer scheduled, and scheduled jobs it did not park', async () => {
@@ -172,7 +170,7 @@ describe('Connectivity', () => {
     await parkAll(c, store, [job], 10_000);
     // The parking ends by time; the job runs again and fails, and waits 60 s to retry.
     const parked = (await store.get(job.id))!;
-    const due = transition(parked, JobState.ready, 15_000, { code: 'due' }, readyPatch(parked, 15_000, STEP));
+    const due = transition(parked, JobState.ready, 15_000, { code: 'due' }, readyPatch(15_000));
     const again = transition(due, JobState.running, 15_000, { code: 'claimed' }, { rank: null, attempt: 2, dueAtMs: 45_000 });
     const retry = transition(again, JobState.scheduled, 16_000, { code: 'retry' }, { rank: null, runAtMs: 76_000 });
     await store.commit({ ...emptyBatch(), jobs: [{ record: retry, expectedVersion: parked.version, expectedState: parked.state }] });

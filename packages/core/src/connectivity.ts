@@ -66,7 +66,7 @@ export class Connectivity {
   }
 
   /** Back online: parked jobs become ready now rather than at their next try. */
-  async releaseParked(ctx: TickContext, agingStepMs: number): Promise<void> {
+  async releaseParked(ctx: TickContext): Promise<void> {
     if (!this.resume) return;
     this.resume = false;
     const ids = [...this.parked];
@@ -74,7 +74,7 @@ export class Connectivity {
     for (const base of await ctx.tick.getMany(ids)) {
       // Only jobs still parked: one that left its parking by time may be waiting out a retry backoff now.
       if (base?.state !== JobState.scheduled || base.history.at(-1)?.cause.code !== CauseCode.offline) continue;
-      ctx.put(transition(base, JobState.ready, ctx.now, ONLINE, readyPatch(base, ctx.now, agingStepMs)), base, ONLINE);
+      ctx.put(transition(base, JobState.ready, ctx.now, ONLINE, readyPatch(ctx.now)), base, ONLINE);
     }
   }
 }

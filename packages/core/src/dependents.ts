@@ -81,7 +81,7 @@ export class Dependents {
         if (verdict.kind === 'blocked') continue;
         if (verdict.kind === 'clear') {
           const cause: Cause = { code: CauseCode.unblocked, message: `after ${job.id}` };
-          ctx.put(release(waiter, ctx.now, this.congestion.stepMs, cause), waiter, cause);
+          ctx.put(release(waiter, ctx.now, cause), waiter, cause);
           continue;
         }
         const next = transition(

@@ -19,6 +19,7 @@ export {
   Priority,
   PRIORITY_LEVELS,
   TRACEPARENT,
+  fairnessKeyOf,
   DependencyFailurePolicy,
   FailureKind,
   TERMINAL_STATES,
@@ -47,7 +48,8 @@ export {
   type Handlers,
   type Logger,
 } from './options.ts';
-export { DEFAULT_AGING_STEP_MS } from './priority.ts';
+export { DEFAULT_SHARES, type ClassShares, type PriorityName } from './shares.ts';
+export type { KeyOptions } from './fair-keys.ts';
 export { LIMITS } from './limits.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
@@ -73,6 +75,7 @@ export type {
   JobWrite,
   IdempotencyRecord,
   StepRecord,
+  ClaimRange,
   ListQuery,
   ListPage,
   StateCounts,

@@ -12,6 +12,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'priority',
   'queue',
   'key',
+  'fairnessKey',
   'idempotencyKey',
   'idempotencyTtlMs',
   'dependsOn',
@@ -37,6 +38,7 @@ export interface ResolvedInput {
   readonly priority: Priority;
   readonly queue: string;
   readonly key: string | null;
+  readonly fairnessKey: string | null;
   readonly idempotencyKey: string | null;
   readonly idempotencyTtlMs: number;
   readonly dependsOn: readonly string[];
@@ -133,6 +135,7 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     priority,
     queue,
     key: input.key === undefined ? null : text(`${field}.key`, input.key),
+    fairnessKey: input.fairnessKey === undefined ? null : text(`${field}.fairnessKey`, input.fairnessKey),
     idempotencyKey: input.idempotencyKey === undefined ? null : text(`${field}.idempotencyKey`, input.idempotencyKey),
     idempotencyTtlMs: duration(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
     dependsOn,

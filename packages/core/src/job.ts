@@ -34,6 +34,11 @@ export const Priority = {
 export type Priority = (typeof Priority)[keyof typeof Priority];
 export const PRIORITY_LEVELS = 5;
 
+/** The fairness key a record takes turns under: `''` for none (and for records stored before the field). */
+export function fairnessKeyOf(record: Pick<JobRecord, 'fairnessKey'>): string {
+  return record.fairnessKey ?? '';
+}
+
 /** What a dependent does when a dependency fails or is cancelled. */
 export const DependencyFailurePolicy = {
   /** The dependent fails too (default). */
@@ -138,6 +143,13 @@ export interface JobRecord {
   readonly priority: Priority;
   /** Jobs with the same ordering key run one at a time, in submit order. */
   readonly key: string | null;
+  /**
+   * Who the job is for (a tenant, a user, a document): within a priority
+   * class, the ready jobs of different fairness keys take turns for slots.
+   * `null` jobs share one turn (the key `''`). Records stored by 0.2 lack
+   * the field: read it with `fairnessKeyOf`.
+   */
+  readonly fairnessKey: string | null;
   readonly idempotencyKey: string | null;
   readonly dependsOn: readonly string[];
   /** The earlier job with the same ordering key that this one waits for. */
@@ -189,7 +201,14 @@ export interface JobInput<Type extends string = string, Payload = Json> {
   readonly priority?: Priority;
   /** @default 'default' */
   readonly queue?: string;
+  /** Jobs with the same ordering key run one at a time, in submit order. */
   readonly key?: string;
+  /**
+   * Who the job is for (a tenant, a user): ready jobs of different fairness
+   * keys in one priority class take turns for the queue's slots, weighted
+   * and limited per key by the queue's `keys` options.
+   */
+  readonly fairnessKey?: string;
   readonly idempotencyKey?: string;
   /** @default options.idempotencyTtlMs */
   readonly idempotencyTtlMs?: number;

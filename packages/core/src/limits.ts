@@ -11,7 +11,7 @@ export const LIMITS = {
   jsonDepth: 64,
   /** Serialized size of a payload, a result, progress or a step result. */
   jsonBytes: 1024 * 1024,
-  /** Characters of a name: `type`, `queue`, `key`, `idempotencyKey`, `ref`, `resource`, a dependency id. */
+  /** Characters of a name: `type`, `queue`, `key`, `fairnessKey`, `idempotencyKey`, `ref`, `resource`, a dependency id. */
   nameChars: 512,
   /** Tags per job. */
   tags: 32,
@@ -29,6 +29,8 @@ export const LIMITS = {
   maxAttempts: 100,
   /** Backoff growth factor. */
   backoffFactor: 100,
+  /** A fairness key's weight: jobs it starts per turn. */
+  keyWeight: 1_000,
   /** Characters of a W3C `tracestate` (the W3C's own limit). */
   tracestateChars: 512,
 } as const;

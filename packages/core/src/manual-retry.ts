@@ -1,5 +1,4 @@
 import { CauseCode } from './causes.ts';
-import type { Congestion } from './congestion.ts';
 import { evaluateBlockers } from './blockers.ts';
 import { type BatonError, DependencyCycleError, DependencyFailedError, IllegalTransitionError } from './errors.ts';
 import { type JobLookup, keyPredecessor, setKeyTail, unlinkFromKey } from './key-chain.ts';
@@ -18,7 +17,7 @@ const MANUAL_RETRY: Cause = { code: CauseCode.manualRetry, message: 'retried fro
  * released and that have not started wait for it again (the claim checks).
  * Returns the refusal instead of the record; the tick has written nothing then.
  */
-export async function manualRetry(ctx: TickContext, base: JobRecord, actor: Actor | null, congestion: Congestion): Promise<JobRecord | BatonError> {
+export async function manualRetry(ctx: TickContext, base: JobRecord, actor: Actor | null): Promise<JobRecord | BatonError> {
   if (base.state !== JobState.failed) return new IllegalTransitionError(base.id, base.state, JobState.ready);
   const get: JobLookup = (id) => ctx.tick.get(id);
   const deps = base.dependsOn.length === 0 ? [] : await ctx.tick.getMany(base.dependsOn);
@@ -42,7 +41,7 @@ export async function manualRetry(ctx: TickContext, base: JobRecord, actor: Acto
   const cause: Cause = actor === null ? MANUAL_RETRY : { ...MANUAL_RETRY, actor };
   const next = blocked
     ? transition(base, JobState.waiting, ctx.now, cause, { ...patch, rank: null })
-    : transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, congestion.stepMs), ...patch });
+    : transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(ctx.now), ...patch });
   ctx.put(next, base, cause);
   if (base.key !== null) setKeyTail(ctx.tick, base.key, base.id);
   return next;

@@ -1,8 +1,9 @@
 import { StoreConflictError } from './errors.ts';
+import { ClaimIndex } from './claim-index.ts';
 import { Heap } from './heap.ts';
 import { JobState, PRIORITY_LEVELS, type Json, type JobRecord } from './job.ts';
 import { SortedIds } from './sorted-ids.ts';
-import type { IdempotencyRecord, ListPage, ListQuery, StateCounts, StepRecord, Store, StoreBatch } from './store.ts';
+import type { ClaimRange, IdempotencyRecord, ListPage, ListQuery, StateCounts, StepRecord, Store, StoreBatch } from './store.ts';
 
 interface IndexEntry {
   readonly order: number;
@@ -23,12 +24,12 @@ const byOrderThenId = (a: IndexEntry, b: IndexEntry): boolean => a.order < b.ord
 /**
  * The in-memory `Store`: the reference implementation of the contract, for
  * tests and for work that need not survive the process. Its indexes are
- * heaps with lazy deletion, so claim and timer queries stay O(log n) at any
- * backlog. Records are immutable values and are stored as given.
+ * heaps with lazy deletion (the claim order in `ClaimIndex`), so claim and
+ * timer queries stay O(log n) at any backlog. Records are immutable values and are stored as given.
  */
 export class MemoryStore implements Store {
   private readonly jobs = new Map<string, JobRecord>();
-  private readonly claimIndex = new Map<string, Heap<IndexEntry>>();
+  private readonly claimIndex = new ClaimIndex((id) => this.jobs.get(id)?.version);
   private readonly dueIndex = new Heap<IndexEntry>(byOrderThenId);
   private readonly waiters = new Map<string, Set<string>>();
   private readonly keyTails = new Map<string, string>();
@@ -70,10 +71,8 @@ export class MemoryStore implements Store {
     return ids.map((id) => this.jobs.get(id));
   }
 
-  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
-    const heap = this.claimIndex.get(queue);
-    if (heap === undefined) return [];
-    return heap.smallest(limit, this.isLive).map((e) => this.jobs.get(e.id)!);
+  async claimable(range: ClaimRange, limit: number): Promise<readonly JobRecord[]> {
+    return this.claimIndex.read(range, limit).map((id) => this.jobs.get(id)!);
   }
 
   async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
@@ -213,14 +212,7 @@ export class MemoryStore implements Store {
         set.add(record.id);
       }
     }
-    if (record.rank !== null) {
-      let heap = this.claimIndex.get(record.queue);
-      if (heap === undefined) {
-        heap = new Heap(byOrderThenId);
-        this.claimIndex.set(record.queue, heap);
-      }
-      heap.push({ order: record.rank, id: record.id, version: record.version });
-    }
+    if (record.rank !== null) this.claimIndex.add(record);
     if (record.dueAtMs !== null) this.dueIndex.push({ order: record.dueAtMs, id: record.id, version: record.version });
   }
 

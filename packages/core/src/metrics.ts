@@ -89,8 +89,8 @@ export interface MetricsSnapshot {
   readonly silent: readonly string[];
   /** Breaker, budget, throttle and failure rate per resource this scheduler has seen. */
   readonly resources: Readonly<Record<string, ResourceSnapshot>>;
-  /** Ready jobs counted by this scheduler, the congestion level (0–1) and the aging step it sets. */
-  readonly congestion: { readonly readyDepth: number; readonly level: number; readonly agingStepMs: number };
+  /** Ready jobs counted by this scheduler and the congestion level (0–1). */
+  readonly congestion: { readonly readyDepth: number; readonly level: number };
   /** Unfinished jobs against the backpressure limit (`null`: none), and submitted jobs it refused since this scheduler started. */
   readonly backpressure: { readonly maxUnfinished: number | null; readonly unfinished: number; readonly refused: number };
   /** Finished jobs the retention sweep deleted since this scheduler started. */

@@ -1,4 +1,3 @@
-import type { Congestion } from './congestion.ts';
 import type { Dependents } from './dependents.ts';
 import { CauseCode } from './causes.ts';
 import { BatonError, CancelledError, IllegalTransitionError, UnknownJobError } from './errors.ts';
@@ -28,12 +27,10 @@ const CANCELLED: Cause = { code: CauseCode.cancelled, message: 'cancelled by req
 export class Operations {
   private readonly leases: Leases;
   private readonly dependents: Dependents;
-  private readonly congestion: Congestion;
 
-  constructor(leases: Leases, dependents: Dependents, congestion: Congestion) {
+  constructor(leases: Leases, dependents: Dependents) {
     this.leases = leases;
     this.dependents = dependents;
-    this.congestion = congestion;
   }
 
   async apply(ctx: TickContext, op: Operation): Promise<void> {
@@ -52,7 +49,7 @@ export class Operations {
       const { job } = await this.dependents.finish(ctx, base, JobState.cancelled, op.actor === null ? CANCELLED : { ...CANCELLED, actor: op.actor });
       ctx.fx.settle.push(() => op.resolve(job));
     } else {
-      const next = await manualRetry(ctx, base, op.actor, this.congestion);
+      const next = await manualRetry(ctx, base, op.actor);
       if (next instanceof BatonError) {
         op.reject(next);
         return;

@@ -5,7 +5,8 @@ import { DEFAULT_RETENTION, type ResolvedRetention, type RetentionOptions } from
 import { DEFAULT_BACKOFF } from './backoff.ts';
 import type { Classifier } from './classify.ts';
 import { validateResource, type ResourceOptions } from './resource.ts';
-import { DEFAULT_AGING_STEP_MS } from './priority.ts';
+import { type KeyOptions, type ResolvedKeyOptions, resolveKeyOptions } from './fair-keys.ts';
+import { type ClassShares, resolveShares } from './shares.ts';
 import type { Random } from './random.ts';
 import { attemptLimitPolicy, type RetryPolicy } from './retry.ts';
 import { boolean, number, resolveRetry, show, text } from './validate.ts';
@@ -27,6 +28,23 @@ export type Handlers = Readonly<Record<string, Handler>>;
 export interface QueueOptions {
   /** Jobs of this queue running at once. @default 4 */
   readonly concurrency?: number;
+  /**
+   * The guaranteed share of the queue's slot starts per priority class
+   * while the class has ready work; what idle classes leave goes to the
+   * most important waiting work. Given, it replaces the defaults whole:
+   * classes left out get no guarantee. Shares sum to at most 1.
+   * @default { critical: 0.4, high: 0.25, normal: 0.2, low: 0.1, background: 0.05 }
+   */
+  readonly shares?: ClassShares;
+  /** How ready jobs of different `fairnessKey`s share the queue: per-key weights and a per-key concurrency limit. */
+  readonly keys?: KeyOptions;
+}
+
+export interface ResolvedQueue {
+  readonly concurrency: number;
+  /** By priority. */
+  readonly shares: readonly number[];
+  readonly keys: ResolvedKeyOptions;
 }
 
 /**
@@ -50,8 +68,6 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly handlers: H;
   /** Queues jobs may name. @default { default: { concurrency: 4 } } */
   readonly queues?: Readonly<Record<string, QueueOptions>>;
-  /** Head start per priority level, in ms of readiness (see `priority.ts`). @default 15000 */
-  readonly agingStepMs?: number;
   /** How long a claim holds without renewal; the live scheduler renews it. @default 30000 */
   readonly leaseMs?: number;
   /** @default 86400000 (24 h) */
@@ -82,13 +98,12 @@ export interface SchedulerOptions<H extends Handlers> {
   /** Most jobs promoted or claimed in one tick. @default 1000 */
   readonly maxBatch?: number;
   /**
-   * Congestion: past `readyDepth` ready jobs the scheduler favours high
-   * priority more, up to full strength at twice that depth: priority credits
-   * grow up to `creditMultiplier` times, low-priority retries wait up to 4×
-   * longer, background jobs past their deadline are shed. It relaxes as the
-   * queue drains. @default { readyDepth: 10000, creditMultiplier: 4 }
+   * Congestion: past `readyDepth` ready jobs, low-priority retries wait
+   * longer (up to 4× for background work at twice that depth) and
+   * background jobs past their deadline are shed. It relaxes as the queue
+   * drains. @default { readyDepth: 10000 }
    */
-  readonly congestion?: { readonly readyDepth?: number; readonly creditMultiplier?: number };
+  readonly congestion?: { readonly readyDepth?: number };
   /** While offline, jobs that need the network are parked and tried again this often (no attempt spent). @default 5000 */
   readonly offlineRetryMs?: number;
   readonly logger?: Logger;
@@ -104,8 +119,7 @@ export interface SchedulerOptions<H extends Handlers> {
 }
 
 export interface ResolvedOptions {
-  readonly queues: ReadonlyMap<string, { readonly concurrency: number }>;
-  readonly agingStepMs: number;
+  readonly queues: ReadonlyMap<string, ResolvedQueue>;
   readonly leaseMs: number;
   readonly idempotencyTtlMs: number;
   readonly retry: RetryOptions;
@@ -118,7 +132,7 @@ export interface ResolvedOptions {
   readonly backpressure: { readonly maxUnfinished: number; readonly retryAfterMs: number } | null;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
-  readonly congestion: { readonly readyDepth: number; readonly creditMultiplier: number };
+  readonly congestion: { readonly readyDepth: number };
   readonly offlineRetryMs: number;
   readonly logger: Logger;
   readonly autoStart: boolean;
@@ -135,14 +149,18 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
   for (const [type, handler] of Object.entries(options.handlers)) {
     if (typeof handler !== 'function') throw new ValidationError(`handlers.${type}`, `Expected \`handlers.${type}\` to be a function, got ${show(handler)}`);
   }
-  const queues = new Map<string, { concurrency: number }>();
+  const queues = new Map<string, ResolvedQueue>();
   for (const [name, q] of Object.entries(options.queues ?? { [DEFAULT_QUEUE]: {} })) {
-    queues.set(name, { concurrency: number(`queues.${name}.concurrency`, q.concurrency ?? DEFAULT_CONCURRENCY, 1, true) });
+    if (q === null || typeof q !== 'object') throw new ValidationError(`queues.${name}`, `Expected \`queues.${name}\` to be an object, got ${show(q)}`);
+    queues.set(name, {
+      concurrency: number(`queues.${name}.concurrency`, q.concurrency ?? DEFAULT_CONCURRENCY, 1, true),
+      shares: resolveShares(`queues.${name}.shares`, q.shares),
+      keys: resolveKeyOptions(`queues.${name}.keys`, q.keys),
+    });
   }
   const leaseMs = number('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS, 1);
   return {
     queues,
-    agingStepMs: number('agingStepMs', options.agingStepMs ?? DEFAULT_AGING_STEP_MS, 0),
     leaseMs,
     idempotencyTtlMs: number('idempotencyTtlMs', options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS, 1),
     retry: resolveRetry('retry', options.retry, DEFAULT_RETRY),
@@ -161,10 +179,7 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
           },
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
-    congestion: {
-      readyDepth: number('congestion.readyDepth', options.congestion?.readyDepth ?? 10_000, 1),
-      creditMultiplier: number('congestion.creditMultiplier', options.congestion?.creditMultiplier ?? 4, 1),
-    },
+    congestion: { readyDepth: number('congestion.readyDepth', options.congestion?.readyDepth ?? 10_000, 1) },
     offlineRetryMs: number('offlineRetryMs', options.offlineRetryMs ?? 5_000, 1),
     logger: options.logger ?? { error: () => {} },
     autoStart: boolean('autoStart', options.autoStart ?? true),

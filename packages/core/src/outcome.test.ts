@@ -9,7 +9,6 @@ import { sampleRecord } from './testing/conformance/sample-record.ts';
 import { SeededRandom } from './testing/seeded-random.ts';
 
 const NOW = 100_000;
-const STEP = 1000;
 
 const constant = (delayMs: number): Backoff => ({ kind: 'constant', delayMs, factor: 2, maxDelayMs: 60_000, jitter: 'none', priorityScale: 0 });
 
@@ -38,7 +37,6 @@ function decide(over: Partial<FailureInput> = {}) {
     stretch: 1,
     retryPolicy: attemptLimitPolicy,
     random: new SeededRandom(7),
-    agingStepMs: STEP,
     ...over,
   });
 }
@@ -99,13 +97,13 @@ describe('decideFailure', () => {
     expect(decide({ stretch: 3 })).toMatchObject({ kind: 'retry', to: JobState.scheduled, patch: { runAtMs: NOW + 3000, retryDelayMs: 3000 } });
   });
 
-  it('makes a retry with no delay ready at once, ranked with the aging step in force', () => {
-    const decision = decide({ job: job({}, { backoff: constant(0) }), agingStepMs: 5000 });
+  it('makes a retry with no delay ready at once, ranked by when it became ready', () => {
+    const decision = decide({ job: job({}, { backoff: constant(0) }) });
     expect(decision).toEqual({
       kind: 'retry',
       to: JobState.ready,
       cause: { code: 'retry', message: 'retry in 0.0 s: transient, attempt 1/3, constant backoff, none jitter: connection reset' },
-      patch: { readyAtMs: NOW, rank: NOW - 2 * 5000, dueAtMs: null, error: transient, retryDelayMs: 0, priority: 2 },
+      patch: { readyAtMs: NOW, rank: NOW, dueAtMs: null, error: transient, retryDelayMs: 0, priority: 2 },
     });
   });
 
@@ -129,7 +127,7 @@ describe('decideFailure', () => {
 
   it('ranks an escalated retry with no delay at its new priority', () => {
     const decision = decide({ job: job({ priority: 1 }, { onTimeout: 'escalate', backoff: constant(0) }), failure: timedOut });
-    expect(decision).toMatchObject({ kind: 'retry', to: JobState.ready, patch: { priority: 2, rank: NOW - 2 * STEP } });
+    expect(decision).toMatchObject({ kind: 'retry', to: JobState.ready, patch: { priority: 2, rank: NOW } });
   });
 
   it('keeps the priority of a timeout under retry, and of other failures under escalate', () => {

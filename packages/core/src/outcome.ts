@@ -21,8 +21,6 @@ export interface FailureInput {
   readonly stretch: number;
   readonly retryPolicy: RetryPolicy;
   readonly random: Random;
-  /** The aging step in force, for a retry that is ready at once. */
-  readonly agingStepMs: number;
 }
 
 /**
@@ -56,6 +54,6 @@ export function decideFailure(input: FailureInput): FailureDecision {
   };
   const patch: RecordPatch = { error: fault, retryDelayMs: decision.delayMs, priority };
   return decision.delayMs <= 0
-    ? { kind: 'retry', to: JobState.ready, cause, patch: { ...readyPatch({ priority }, nowMs, input.agingStepMs), ...patch } }
+    ? { kind: 'retry', to: JobState.ready, cause, patch: { ...readyPatch(nowMs), ...patch } }
     : { kind: 'retry', to: JobState.scheduled, cause, patch: { rank: null, runAtMs, ...patch } };
 }

@@ -33,7 +33,7 @@ export async function promote(ctx: TickContext, p: PromoteParts): Promise<void> 
     } else if (base.deadlineAtMs !== null && ctx.now >= base.deadlineAtMs) {
       await p.dependents.fail(ctx, base, p.congestion.missedDeadline(base), null);
     } else if (base.state === JobState.scheduled && base.runAtMs !== null && base.runAtMs <= ctx.now) {
-      ctx.put(transition(base, JobState.ready, ctx.now, DUE, readyPatch(base, base.runAtMs, p.congestion.stepMs)), base, DUE);
+      ctx.put(transition(base, JobState.ready, ctx.now, DUE, readyPatch(base.runAtMs)), base, DUE);
     }
   }
 }
@@ -47,5 +47,5 @@ async function recoverLease(ctx: TickContext, base: JobRecord, p: PromoteParts):
     const late: Cause = { code: CauseCode.deadlineExceeded, message: `deadline ${base.deadlineAtMs} passed while its worker was gone (${cause.message})` };
     await p.dependents.fail(ctx, base, late, fault);
   } else if (base.attempt >= base.retry.maxAttempts) await p.dependents.fail(ctx, base, cause, fault);
-  else ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(base, ctx.now, p.congestion.stepMs), error: fault }), base, cause);
+  else ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(ctx.now), error: fault }), base, cause);
 }

@@ -3,7 +3,6 @@ import type { ResolvedInput } from './input.ts';
 import { canonicalJson, hash53 } from './json.ts';
 
 const NULL_FINGERPRINT = hash53('null');
-import { rankOf } from './priority.ts';
 import { assertTransition } from './transitions.ts';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -41,6 +40,7 @@ function rebuild(r: JobRecord, c: Partial<JobRecord>): JobRecord {
     fingerprint: c.fingerprint === undefined ? r.fingerprint : c.fingerprint,
     priority: c.priority === undefined ? r.priority : c.priority,
     key: c.key === undefined ? r.key : c.key,
+    fairnessKey: c.fairnessKey === undefined ? (r.fairnessKey ?? null) : c.fairnessKey,
     idempotencyKey: c.idempotencyKey === undefined ? r.idempotencyKey : c.idempotencyKey,
     dependsOn: c.dependsOn === undefined ? r.dependsOn : c.dependsOn,
     after: c.after === undefined ? r.after : c.after,
@@ -100,9 +100,12 @@ export function update(record: JobRecord, nowMs: number, patch: RecordPatch): Jo
   return next;
 }
 
-/** Ready from `readyAtMs` on, ranked by priority with aging. */
-export function readyPatch(record: Pick<JobRecord, 'priority'>, readyAtMs: number, agingStepMs: number): RecordPatch {
-  return { readyAtMs, rank: rankOf(readyAtMs, record.priority, agingStepMs), dueAtMs: null };
+/**
+ * Ready from `readyAtMs` on. The rank orders a fairness key's jobs within
+ * their priority class: first ready, first claimed.
+ */
+export function readyPatch(readyAtMs: number): RecordPatch {
+  return { readyAtMs, rank: readyAtMs, dueAtMs: null };
 }
 
 export function terminalPatch(nowMs: number, patch: RecordPatch = {}): RecordPatch {
@@ -110,11 +113,11 @@ export function terminalPatch(nowMs: number, patch: RecordPatch = {}): RecordPat
 }
 
 /** Ready now, or scheduled if its run time is still ahead. */
-export function release(record: JobRecord, nowMs: number, agingStepMs: number, cause: Cause): JobRecord {
+export function release(record: JobRecord, nowMs: number, cause: Cause): JobRecord {
   if (record.runAtMs !== null && record.runAtMs > nowMs) {
     return transition(record, JobState.scheduled, nowMs, cause, { rank: null });
   }
-  return transition(record, JobState.ready, nowMs, cause, readyPatch(record, nowMs, agingStepMs));
+  return transition(record, JobState.ready, nowMs, cause, readyPatch(nowMs));
 }
 
 /** A new record in no state yet, for `transition` to place. */
@@ -127,6 +130,7 @@ export function draft(id: string, input: ResolvedInput, dependsOn: readonly stri
     fingerprint: input.payload === null ? NULL_FINGERPRINT : hash53(canonicalJson(input.payload)),
     priority: input.priority,
     key: input.key,
+    fairnessKey: input.fairnessKey,
     idempotencyKey: input.idempotencyKey,
     dependsOn,
     after,

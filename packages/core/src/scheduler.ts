@@ -93,7 +93,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     this.dependents = new Dependents(this.congestion, this.metricsRecorder);
-    this.ops = new Operations(this.leases, this.dependents, this.congestion);
+    this.ops = new Operations(this.leases, this.dependents);
     this.wake = new WakeTimer(this.clock, () => this.kick());
     const host: AttemptHost = {
       now: () => this.clock.now(),
@@ -353,7 +353,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
         limit === null
           ? null
           : { left: limit.maxUnfinished - this.congestion.unfinished, limit: limit.maxUnfinished, retryAfterMs: limit.retryAfterMs, refused: 0 };
-      for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, this.congestion.stepMs, room);
+      for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, room);
       if (room !== null) this.refused += room.refused;
       // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
       for (const step of stepWrites) this.writeStep(ctx, step);
@@ -363,7 +363,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       for (const outcome of outcomes) await this.settler.settle(ctx, outcome, beats);
       for (const op of operations) await this.ops.apply(ctx, op);
       this.leases.renew(ctx, beats);
-      await this.connectivity.releaseParked(ctx, this.congestion.stepMs);
+      await this.connectivity.releaseParked(ctx);
       if (this.status === 'running') {
         await promote(ctx, {
           leases: this.leases,
@@ -397,6 +397,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private recover(ctx: TickContext, carried: Carried, error: unknown): void {
     for (const attempt of ctx.fx.claimed) this.leases.drop(attempt);
     this.health.forget();
+    this.claimer.forget();
     if (this.status === 'stopping') {
       // Stopping on a store that fails: give up what is left rather than try for ever. The jobs stay
       // running in the store, and the next scheduler recovers them once their leases lapse.
@@ -438,6 +439,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       // expires and they are recovered.
       for (const attempt of ctx.fx.claimed) this.leases.drop(attempt);
       this.health.forget();
+      this.claimer.forget();
       for (const reject of ctx.fx.rejections) reject(error);
       this.options.logger.error('store commit failed', { error, writes: batch.jobs.length });
       this.dirty = this.inbox.units.length > 0 || this.inbox.outcomes.length > 0;
@@ -447,6 +449,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.congestion.apply(ctx.tick.deltas());
     this.metricsRecorder.transitions(ctx.fx.transitions);
     this.leases.refresh(ctx.tick.written());
+    this.claimer.committed(ctx.tick.written());
     // The timer is set before anyone hears of this tick, so whoever sees a
     // delayed job's submit resolve also finds its alarm set.
     await this.arm(ctx.now);

@@ -84,7 +84,6 @@ export class Settler {
       stretch,
       retryPolicy: options.retryPolicy,
       random: this.p.random,
-      agingStepMs: congestion.stepMs,
     });
     if (decision.kind === 'fail') {
       attempt.span?.end({ outcome: 'failed', failure: fault, retryDelayMs: null });

@@ -106,7 +106,7 @@ export function firstAfter(ids: readonly string[], id: string): number {
 }
 
 /** The index of the first id in `ids` (sorted) at or after `id`. */
-function firstAtOrAfter(ids: readonly string[], id: string): number {
+export function firstAtOrAfter(ids: readonly string[], id: string): number {
   let lo = 0;
   let hi = ids.length;
   while (lo < hi) {

@@ -11,7 +11,8 @@ import type { Json, JobRecord, JobState } from './job.ts';
  * update.
  *
  * Indexes a store needs (all served by an ordered index in SQLite/IndexedDB):
- * - claim order: `(queue, rank, id)` over jobs whose `rank` is not null;
+ * - claim order: `(queue, priority, fairness key, rank, id)` over jobs whose
+ *   `rank` is not null, a missing fairness key as `''`;
  * - timers: `(dueAtMs, id)` over jobs whose `dueAtMs` is not null;
  * - `(blocker)` over waiting jobs' `dependsOn` and `after`;
  * - `(key, id)` for the ordering-key tail;
@@ -20,8 +21,11 @@ import type { Json, JobRecord, JobState } from './job.ts';
 export interface Store {
   get(id: string): Promise<JobRecord | undefined>;
   getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>>;
-  /** Ready jobs of `queue` in claim order `(rank, id)`, at most `limit`. */
-  claimable(queue: string, limit: number): Promise<readonly JobRecord[]>;
+  /**
+   * Ready jobs of one queue's priority class in claim order (fairness key,
+   * then rank, then id), from where `range` starts, at most `limit`.
+   */
+  claimable(range: ClaimRange, limit: number): Promise<readonly JobRecord[]>;
   /** Jobs whose `dueAtMs <= nowMs`, earliest first, at most `limit`. */
   due(nowMs: number, limit: number): Promise<readonly JobRecord[]>;
   /** The earliest `dueAtMs` of any job, or `null`. */
@@ -38,6 +42,21 @@ export interface Store {
   /** Small named values: breaker state, budgets. */
   getMeta(name: string): Promise<Json | undefined>;
   commit(batch: StoreBatch): Promise<void>;
+}
+
+/** Where a claim read starts: one queue's priority class, at or after a fairness key. */
+export interface ClaimRange {
+  readonly queue: string;
+  readonly priority: number;
+  /** The fairness key to start at (`''` is the key of jobs without one); `null` starts at the first. */
+  readonly key: string | null;
+  /** Start after `key`'s jobs rather than at them. */
+  readonly after: boolean;
+  /**
+   * At most this many jobs of each fairness key (the first in its claim
+   * order), so one read walks the heads of many keys. Unset: no limit.
+   */
+  readonly perKey?: number;
 }
 
 export interface IdempotencyRecord {

@@ -28,7 +28,7 @@ describe('TickContext', () => {
     const job = scheduled();
     const store = await storeWith([job]);
     const ctx = new TickContext(store, 4000);
-    const next = transition(job, JobState.ready, ctx.now, DUE, readyPatch(job, ctx.now, 1000));
+    const next = transition(job, JobState.ready, ctx.now, DUE, readyPatch(ctx.now));
     ctx.put(next, job, DUE);
     expect(ctx.tick.peek(job.id)).toBe(next);
     expect(await ctx.tick.get(job.id)).toBe(next);
@@ -55,7 +55,7 @@ describe('TickContext', () => {
     const job = scheduled();
     const store = await storeWith([job]);
     const ctx = new TickContext(store, 4000);
-    const ready = transition(job, JobState.ready, ctx.now, DUE, readyPatch(job, ctx.now, 1000));
+    const ready = transition(job, JobState.ready, ctx.now, DUE, readyPatch(ctx.now));
     ctx.put(ready, job, DUE);
     const claimed = { code: 'claimed' };
     const running = transition(ready, JobState.running, ctx.now, claimed, { rank: null, attempt: 1, dueAtMs: 34_000 });
@@ -71,7 +71,7 @@ describe('TickContext', () => {
   it('gives the tick’s newer version of a record read earlier', () => {
     const job = scheduled();
     const ctx = new TickContext(new MemoryStore(), 4000);
-    const next = transition(job, JobState.ready, ctx.now, DUE, readyPatch(job, ctx.now, 1000));
+    const next = transition(job, JobState.ready, ctx.now, DUE, readyPatch(ctx.now));
     ctx.put(next, job, DUE);
     expect(ctx.current(job)).toBe(next);
   });
@@ -88,7 +88,37 @@ describe('TickContext', () => {
   it('gives the record itself when the tick has not written it', () => {
     const [job, other] = [scheduled(), scheduled()];
     const ctx = new TickContext(new MemoryStore(), 4000);
-    ctx.put(transition(other, JobState.ready, ctx.now, DUE, readyPatch(other, ctx.now, 1000)), other, DUE);
+    ctx.put(transition(other, JobState.ready, ctx.now, DUE, readyPatch(ctx.now)), other, DUE);
     expect(ctx.current(job)).toBe(job);
+  });
+});
+
+describe('Tick claim reads', () => {
+  const ready = (fairnessKey: string, rank: number) => sampleRecord({ fairnessKey, rank, readyAtMs: rank });
+  const CLAIMED = { code: 'claimed' };
+
+  it('still shows every key with a ready job when the heads it read were claimed this tick (perKey)', async () => {
+    const [a1, a2, b1, b2] = [ready('a', 1), ready('a', 2), ready('b', 1), ready('b', 2)];
+    const ctx = new TickContext(await storeWith([a1!, a2!, b1!, b2!]), 4000);
+    const heads = async () => (await ctx.tick.claimable({ queue: 'default', priority: 2, key: null, after: false, perKey: 1 }, 10)).map((r) => r.id);
+    expect(await heads()).toEqual([a1!.id, b1!.id]);
+    for (const head of [a1!, b1!]) ctx.put(transition(head, JobState.running, ctx.now, CLAIMED, { rank: null, dueAtMs: 9000 }), head, CLAIMED);
+    expect(await heads()).toEqual([a2!.id, b2!.id]);
+  });
+
+  it('adds the tick’s own ready jobs in claim order, but none past the last key of a full read', async () => {
+    const z = ready('z', 1);
+    const stored = [ready('a', 1), ready('a', 2), ready('b', 1), ready('b', 2), ready('c', 1), z];
+    const ctx = new TickContext(await storeWith(stored), 4000);
+    // Claiming z moves a stored row out of the order: reads fetch one more per key, and the capped result is shorter.
+    ctx.put(transition(z, JobState.running, ctx.now, { code: 'claimed' }, { rank: null, dueAtMs: 9000 }), z, { code: 'claimed' });
+    const early = sampleRecord({ fairnessKey: 'a', state: JobState.scheduled, rank: null, dueAtMs: 10 });
+    const late = sampleRecord({ fairnessKey: 'd', state: JobState.scheduled, rank: null, dueAtMs: 10 });
+    for (const job of [early, late]) ctx.put(transition(job, JobState.ready, ctx.now, DUE, { ...readyPatch(0), dueAtMs: null }), null, DUE);
+    const read = async (limit: number) =>
+      (await ctx.tick.claimable({ queue: 'default', priority: 2, key: null, after: false, perKey: 1 }, limit)).map((r) => r.fairnessKey);
+    expect(await read(10)).toEqual(['a', 'b', 'c', 'd']);
+    // The store's read of 4 stopped at key b: d may not come before c, which the next read (after b) finds.
+    expect(await read(3)).toEqual(['a', 'b']);
   });
 });

@@ -1,8 +1,13 @@
-import { isTerminal } from './job.ts';
+import { fairnessKeyOf, isTerminal } from './job.ts';
 import type { Json, JobRecord, JobState } from './job.ts';
-import type { IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
+import type { ClaimRange, IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
 
-const byRank = (a: JobRecord, b: JobRecord): number => a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+const byClaimOrder = (a: JobRecord, b: JobRecord): number => {
+  const ka = fairnessKeyOf(a);
+  const kb = fairnessKeyOf(b);
+  if (ka !== kb) return ka < kb ? -1 : 1;
+  return a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+};
 const byDue = (a: JobRecord, b: JobRecord): number => a.dueAtMs! - b.dueAtMs! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -26,6 +31,8 @@ export class Tick {
   private readonly localWaiters = new Map<string, JobRecord[]>();
   /** Stored rows this tick moved out of an index: a query over the store fetches that many extra. */
   private readonly rankedUpdates = new Map<string, number>();
+  /** This tick's ready records, by queue and priority class: what a claim read adds to the store's. */
+  private readonly localRanked = new Map<string, Set<string>>();
   private timedUpdates = 0;
   /** Jobs this tick made ready (a claim pass reads this to see whether to look again). */
   readied = 0;
@@ -65,6 +72,14 @@ export class Tick {
       if (base !== null && base.rank !== null) this.rankedUpdates.set(base.queue, (this.rankedUpdates.get(base.queue) ?? 0) + 1);
       if (base !== null && base.dueAtMs !== null) this.timedUpdates++;
     }
+    const previous = this.overlay.get(record.id);
+    if (previous !== undefined && previous.rank !== null) this.localRanked.get(classOf(previous))!.delete(record.id);
+    if (record.rank !== null) {
+      const name = classOf(record);
+      const set = this.localRanked.get(name);
+      if (set === undefined) this.localRanked.set(name, new Set([record.id]));
+      else set.add(record.id);
+    }
     this.overlay.set(record.id, record);
     if (base === null && record.key !== null) this.keyTails.set(record.key, record);
     if (record.state === 'waiting') {
@@ -83,12 +98,49 @@ export class Tick {
     this.deletes.add(id);
   }
 
-  async claimable(queue: string, limit: number): Promise<JobRecord[]> {
+  /** Whether this tick holds a ready job of the queue's priority class. */
+  hasRanked(queue: string, priority: number): boolean {
+    return (this.localRanked.get(`${queue}\u0000${priority}`)?.size ?? 0) > 0;
+  }
+
+  /**
+   * The store's claim read with this tick's writes over it. Stored rows this
+   * tick moved out of the order are fetched extra (per key too, with
+   * `perKey`), so every key with a ready job still shows one. With `perKey`
+   * a short result does not mean the range is exhausted: read on after its
+   * last key.
+   */
+  async claimable(range: ClaimRange, limit: number): Promise<JobRecord[]> {
     if (limit <= 0) return [];
-    const stored = await this.store.claimable(queue, limit + (this.rankedUpdates.get(queue) ?? 0));
+    const extra = this.rankedUpdates.get(range.queue) ?? 0;
+    const { perKey } = range;
+    const read = perKey === undefined ? range : { ...range, perKey: perKey + extra };
+    const stored = await this.store.claimable(read, limit + extra);
+    // A full read may stop inside the range: this tick's own rows past its last key wait for the next read.
+    const last = stored.length === limit + extra && stored.length > 0 ? fairnessKeyOf(stored[stored.length - 1]!) : null;
     const local: JobRecord[] = [];
-    for (const record of this.overlay.values()) if (record.rank !== null && record.queue === queue) local.push(record);
-    return this.merge(stored, local, limit, byRank, (r) => r.rank !== null && r.queue === queue);
+    for (const id of this.localRanked.get(`${range.queue}\u0000${range.priority}`) ?? []) {
+      const record = this.overlay.get(id)!;
+      const key = fairnessKeyOf(record);
+      if (range.key !== null && (key < range.key || (key === range.key && range.after))) continue;
+      if (last !== null && perKey !== undefined && key > last) continue;
+      local.push(record);
+    }
+    const merged = this.merge(stored, local, perKey === undefined ? limit : stored.length + local.length, byClaimOrder, () => true);
+    if (perKey === undefined) return merged;
+    const out: JobRecord[] = [];
+    let current: string | undefined;
+    let taken = 0;
+    for (const record of merged) {
+      const key = fairnessKeyOf(record);
+      if (key !== current) {
+        current = key;
+        taken = 0;
+      }
+      if (taken++ < perKey) out.push(record);
+      if (out.length === limit) break;
+    }
+    return out;
   }
 
   async due(nowMs: number, limit: number): Promise<JobRecord[]> {
@@ -205,6 +257,10 @@ export class Tick {
     if (out.length <= limit && local.length === 0) return out;
     return smallest(out, limit, order);
   }
+}
+
+function classOf(record: JobRecord): string {
+  return `${record.queue}\u0000${record.priority}`;
 }
 
 /** The `k` smallest by `order`, sorted; linear for small `k`. */

@@ -63,6 +63,7 @@ export const jobSchema = v.strictObject(
     ref: v.optional(name()),
     priority: v.optional(int(0, PRIORITY_LEVELS - 1)),
     key: v.optional(name()),
+    fairnessKey: v.optional(name()),
     idempotencyKey: v.optional(name()),
     idempotencyTtlMs: v.optional(ms(1, LIMITS.durationMs)),
     dependsOn: v.optional(v.pipe(v.array(name(), 'an array of job ids or refs'), v.maxLength(LIMITS.dependsOn, `at most ${LIMITS.dependsOn} dependencies`))),

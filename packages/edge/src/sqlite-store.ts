@@ -2,6 +2,7 @@ import {
   JobState,
   PRIORITY_LEVELS,
   StoreConflictError,
+  type ClaimRange,
   type IdempotencyRecord,
   type JobRecord,
   type Json,
@@ -59,11 +60,11 @@ export class SqliteStore implements Store {
         type TEXT NOT NULL,
         priority INTEGER NOT NULL,
         key TEXT,
+        fair TEXT NOT NULL DEFAULT '',
         rank REAL,
         due_at REAL,
         record TEXT NOT NULL
       );
-      CREATE INDEX IF NOT EXISTS ${jobs}_claim ON ${jobs} (queue, rank, id) WHERE rank IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${jobs}_due ON ${jobs} (due_at, id) WHERE due_at IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${jobs}_key ON ${jobs} (key, id) WHERE key IS NOT NULL;
       CREATE INDEX IF NOT EXISTS ${jobs}_state ON ${jobs} (state, id);
@@ -73,6 +74,17 @@ export class SqliteStore implements Store {
       CREATE TABLE IF NOT EXISTS ${idem} (key TEXT PRIMARY KEY, job_id TEXT NOT NULL, fingerprint TEXT NOT NULL, expires_at REAL NOT NULL);
       CREATE TABLE IF NOT EXISTS ${steps} (job_id TEXT NOT NULL, name TEXT NOT NULL, result TEXT NOT NULL, attempt INTEGER NOT NULL, at REAL NOT NULL, PRIMARY KEY (job_id, name));
       CREATE TABLE IF NOT EXISTS ${meta} (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+    `);
+    // 0.2 tables: the fairness key column (none had one: '' is right for every row), and the claim
+    // order by priority class and fairness key in place of (queue, rank, id).
+    try {
+      this.sql.exec(`ALTER TABLE ${jobs} ADD COLUMN fair TEXT NOT NULL DEFAULT ''`);
+    } catch (error) {
+      if (!/duplicate column/i.test(String(error))) throw error;
+    }
+    this.sql.exec(`
+      DROP INDEX IF EXISTS ${jobs}_claim;
+      CREATE INDEX IF NOT EXISTS ${jobs}_fair ON ${jobs} (queue, priority, fair, rank, id) WHERE rank IS NOT NULL;
     `);
   }
 
@@ -98,8 +110,42 @@ export class SqliteStore implements Store {
     return ids.map((id) => found.get(id));
   }
 
-  async claimable(queue: string, limit: number): Promise<readonly JobRecord[]> {
-    return this.records(`SELECT record FROM ${this.t.jobs} WHERE queue = ? AND rank IS NOT NULL ORDER BY rank, id LIMIT ?`, queue, limit);
+  async claimable(range: ClaimRange, limit: number): Promise<readonly JobRecord[]> {
+    const { queue, priority, key, after, perKey } = range;
+    const jobs = this.t.jobs;
+    const from = after ? '>' : '>=';
+    if (perKey === undefined) {
+      return this.records(
+        `SELECT record FROM ${jobs} WHERE queue = ? AND priority = ? AND rank IS NOT NULL AND fair ${from} ? ORDER BY fair, rank, id LIMIT ?`,
+        queue,
+        priority,
+        key ?? '',
+        limit,
+      );
+    }
+    // A skip scan: the keys one index seek at a time, then each key's first `perKey` jobs.
+    return this.records(
+      `WITH RECURSIVE keys(fair, n) AS (
+         SELECT (SELECT fair FROM ${jobs} WHERE queue = ? AND priority = ? AND rank IS NOT NULL AND fair ${from} ? ORDER BY fair, rank, id LIMIT 1), 1
+         UNION ALL
+         SELECT (SELECT fair FROM ${jobs} WHERE queue = ? AND priority = ? AND rank IS NOT NULL AND fair > keys.fair ORDER BY fair, rank, id LIMIT 1), n + 1
+         FROM keys WHERE keys.fair IS NOT NULL AND n < ?
+       )
+       SELECT j.record FROM keys JOIN ${jobs} j ON j.id IN (
+         SELECT id FROM ${jobs} WHERE queue = ? AND priority = ? AND rank IS NOT NULL AND fair = keys.fair ORDER BY rank, id LIMIT ?
+       )
+       ORDER BY j.fair, j.rank, j.id LIMIT ?`,
+      queue,
+      priority,
+      key ?? '',
+      queue,
+      priority,
+      limit,
+      queue,
+      priority,
+      perKey,
+      limit,
+    );
   }
 
   async due(nowMs: number, limit: number): Promise<readonly JobRecord[]> {
@@ -187,11 +233,21 @@ export class SqliteStore implements Store {
     const { jobs, blockers, idem, steps, meta } = this.t;
     this.storage.transactionSync(() => {
       for (const { record, expectedVersion, expectedState } of batch.jobs) {
-        const columns = [record.state, record.queue, record.type, record.priority, record.key, record.rank, record.dueAtMs, JSON.stringify(record)];
+        const columns = [
+          record.state,
+          record.queue,
+          record.type,
+          record.priority,
+          record.key,
+          record.fairnessKey ?? '',
+          record.rank,
+          record.dueAtMs,
+          JSON.stringify(record),
+        ];
         if (expectedVersion === null) {
           try {
             this.sql.exec(
-              `INSERT INTO ${jobs} (version, state, queue, type, priority, key, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              `INSERT INTO ${jobs} (version, state, queue, type, priority, key, fair, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
               record.version,
               ...columns,
               record.id,
@@ -202,7 +258,7 @@ export class SqliteStore implements Store {
           }
         } else {
           const cursor = this.sql.exec(
-            `UPDATE ${jobs} SET version = ?, state = ?, queue = ?, type = ?, priority = ?, key = ?, rank = ?, due_at = ?, record = ? WHERE id = ? AND version = ?`,
+            `UPDATE ${jobs} SET version = ?, state = ?, queue = ?, type = ?, priority = ?, key = ?, fair = ?, rank = ?, due_at = ?, record = ? WHERE id = ? AND version = ?`,
             record.version,
             ...columns,
             record.id,

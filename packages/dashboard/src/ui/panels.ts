@@ -430,11 +430,7 @@ export function ResourcesPanel(props: { metrics: MetricsSnapshot }) {
       { class: 'congestion' },
       h('label', { for: 'congestion-meter' }, 'Congestion'),
       h('meter', { id: 'congestion-meter', min: 0, max: 1, low: 0.25, high: 0.75, optimum: 0, value: m.congestion.level }),
-      h(
-        'span',
-        { 'data-metric': 'congestion' },
-        `${percent(m.congestion.level)}: ${count(m.congestion.readyDepth)} ready, aging step ${duration(m.congestion.agingStepMs)}`,
-      ),
+      h('span', { 'data-metric': 'congestion' }, `${percent(m.congestion.level)}: ${count(m.congestion.readyDepth)} ready`),
     ),
     names.length === 0
       ? h('p', { class: 'empty' }, 'No job has named a resource yet.')

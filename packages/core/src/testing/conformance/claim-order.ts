@@ -1,4 +1,4 @@
-import { JobState, Priority, type JobRecord } from '../../job.ts';
+import { JobState, Priority } from '../../job.ts';
 import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok } from '../assert.ts';
 import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
@@ -6,8 +6,9 @@ import { START_MS } from '../rig.ts';
 import { noop, scenarios } from './scenario.ts';
 
 /**
- * Which job runs next: priority, then submit order; aging against starvation;
- * queue concurrency; preemption; and the response to congestion.
+ * Which job runs next: priority classes by weighted shares, fairness keys
+ * by turns (weights, per-key concurrency), then submit order; queue
+ * concurrency; preemption; and the response to congestion.
  */
 export function claimOrder(harness: StoreHarness): ConformanceGroup {
   const scenario = scenarios(harness);
@@ -33,42 +34,61 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
       },
     ),
 
-    scenario<{ high: Handler; low: Handler }>(
-      'bounds how long later high-priority work can overtake the lowest priority (aging)',
+    scenario<{ work: Handler }>(
+      'gives each priority class with ready work at least its share of starts, the rest to the most important',
       (rig) => ({
-        handlers: {
-          high: async () => {
-            await rig().sleep(100);
-            if (rig().clock.now() < START_MS + 20_000) await rig().scheduler.submit({ type: 'high', priority: Priority.critical });
-          },
-          low: async () => null,
-        },
-        queues: { default: { concurrency: 1 } },
-        agingStepMs: 1000,
+        handlers: { work: async () => rig().sleep(100) },
+        queues: { default: { concurrency: 1, shares: { critical: 0.5, normal: 0.3, background: 0.2 } } },
+        autoStart: false,
       }),
       async (rig) => {
-        const ran: JobRecord[] = [];
-        rig.scheduler.on('job.running', (e) => ran.push(e.job));
-        await rig.scheduler.submitAll(Array.from({ length: 5 }, () => ({ type: 'high' as const, priority: Priority.critical })));
-        await rig.advance(1000);
-        const { job: low } = await rig.scheduler.submit({ type: 'low', priority: Priority.background });
-        const windowMs = 4 * 1000;
-        await rig.advance(30_000);
-        const lowRun = ran.findIndex((j) => j.id === low.id);
-        ok(lowRun >= 0, 'the lowest priority ran while high-priority work kept arriving');
-        const overtakers = ran.slice(0, lowRun).filter((j) => j.type === 'high' && j.readyAtMs! > low.readyAtMs!);
-        ok(overtakers.length > 0, 'later high-priority work did overtake it');
-        for (const j of overtakers)
-          ok(j.readyAtMs! < low.readyAtMs! + windowMs, `job ready at +${j.readyAtMs! - low.readyAtMs!} ms overtook it, beyond the ${windowMs} ms window`);
-        ok(
-          ran.slice(lowRun + 1).some((j) => j.type === 'high'),
-          'high-priority work continued after it',
+        const ran: number[] = [];
+        rig.scheduler.on('job.running', (e) => ran.push(e.job.priority));
+        const backlog = (priority: Priority, n: number) => Array.from({ length: n }, () => ({ type: 'work' as const, priority }));
+        await rig.scheduler.submitAll([...backlog(Priority.background, 30), ...backlog(Priority.normal, 30), ...backlog(Priority.critical, 30)]);
+        rig.scheduler.start();
+        await rig.advance(4_000);
+        // All three classes had work for the first 40 starts: each got its share of every prefix, give or take one.
+        const first = ran.slice(0, 40);
+        equal(first.length, 40, '40 starts');
+        for (let n = 1; n <= first.length; n++) {
+          const prefix = first.slice(0, n);
+          for (const [priority, share] of [
+            [Priority.critical, 0.5],
+            [Priority.normal, 0.3],
+            [Priority.background, 0.2],
+          ] as const) {
+            const got = prefix.filter((p) => p === priority).length;
+            ok(got >= Math.floor(n * share) - 1, `priority ${priority} got ${got} of the first ${n} starts, share ${share}`);
+          }
+        }
+        equal(first[0], Priority.critical, 'nobody is owed a start at first: the most important goes');
+      },
+    ),
+
+    scenario<{ work: Handler }>(
+      "gives an idle class's share to the most important class with work",
+      (rig) => ({
+        handlers: { work: async () => rig().sleep(100) },
+        queues: { default: { concurrency: 1, shares: { critical: 0.5, normal: 0.3, background: 0.2 } } },
+        autoStart: false,
+      }),
+      async (rig) => {
+        const ran: number[] = [];
+        rig.scheduler.on('job.running', (e) => ran.push(e.job.priority));
+        await rig.scheduler.submitAll(
+          Array.from({ length: 40 }, (_, i) => ({ type: 'work' as const, priority: i % 2 === 0 ? Priority.normal : Priority.background })),
         );
+        rig.scheduler.start();
+        await rig.advance(2_000);
+        const background = ran.slice(0, 20).filter((p) => p === Priority.background).length;
+        // Background is owed 0.2 of the starts, and gets no more: critical's idle half goes to normal, not shared out.
+        ok(background >= 3 && background <= 5, `background got ${background} of 20 starts (share 0.2)`);
       },
     ),
 
     scenario<{ high: Handler; low: Handler }>(
-      'without aging, sustained high-priority work starves the lowest priority',
+      'a class given no share waits while more important work keeps the queue busy',
       (rig) => ({
         handlers: {
           high: async () => {
@@ -77,8 +97,7 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
           },
           low: async () => null,
         },
-        queues: { default: { concurrency: 1 } },
-        agingStepMs: 1e12,
+        queues: { default: { concurrency: 1, shares: { critical: 1 } } },
       }),
       async (rig) => {
         await rig.scheduler.submitAll(Array.from({ length: 5 }, () => ({ type: 'high' as const, priority: Priority.critical })));
@@ -88,6 +107,78 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
         equal((await rig.store.get(low.id))?.state, JobState.ready, 'still waiting after 18 s of high-priority load');
         await rig.advance(5_000);
         equal((await rig.store.get(low.id))?.state, JobState.succeeded, 'runs once the load stops');
+      },
+    ),
+
+    scenario<{ work: Handler }>(
+      'takes turns across fairness keys within a class; jobs without one share a turn',
+      (rig) => ({ handlers: { work: async () => rig().sleep(100) }, queues: { default: { concurrency: 1 } }, autoStart: false }),
+      async (rig) => {
+        const ran: string[] = [];
+        rig.scheduler.on('job.running', (e) => ran.push(e.job.fairnessKey ?? '-'));
+        const of = (fairnessKey: string | undefined, n: number) =>
+          Array.from({ length: n }, () => (fairnessKey === undefined ? { type: 'work' as const } : { type: 'work' as const, fairnessKey }));
+        await rig.scheduler.submitAll([...of('noisy', 8), ...of('b', 2), ...of(undefined, 2), ...of('a', 2)]);
+        rig.scheduler.start();
+        await rig.advance(1_500);
+        deepEqual(ran, ['-', 'a', 'b', 'noisy', '-', 'a', 'b', 'noisy', 'noisy', 'noisy', 'noisy', 'noisy', 'noisy', 'noisy'], 'round robin in key order');
+      },
+    ),
+
+    scenario<{ work: Handler }>(
+      "starts a quiet key's job within one turn of every key, however deep a noisy key's backlog",
+      (rig) => ({ handlers: { work: async () => rig().sleep(100) }, queues: { default: { concurrency: 2 } } }),
+      async (rig) => {
+        await rig.scheduler.submitAll(Array.from({ length: 300 }, () => ({ type: 'work' as const, fairnessKey: 'noisy' })));
+        await rig.advance(1_000);
+        const waits: number[] = [];
+        rig.scheduler.on('job.running', (e) => {
+          if (e.job.fairnessKey === 'quiet') waits.push(rig.clock.now() - e.job.createdAtMs);
+        });
+        for (let i = 0; i < 5; i++) {
+          await rig.scheduler.submit({ type: 'work', fairnessKey: 'quiet' });
+          await rig.advance(1_000);
+        }
+        equal(waits.length, 5, 'every quiet job ran');
+        for (const wait of waits) ok(wait <= 100, `a quiet job waited ${wait} ms behind a backlog of hundreds (one job takes 100 ms)`);
+        const noisy = await rig.store.list({ state: JobState.ready, limit: 1000 });
+        ok(noisy.jobs.length > 150, `the noisy backlog is still there: ${noisy.jobs.length}`);
+      },
+    ),
+
+    scenario<{ work: Handler }, { peak: Map<string, number> }>(
+      'gives a fairness key its weight in starts per turn and holds it to the per-key concurrency',
+      (rig) => {
+        const now = new Map<string, number>();
+        const state = { peak: new Map<string, number>() };
+        return {
+          state,
+          handlers: {
+            work: async (_p: null, ctx) => {
+              const key = ctx.job.fairnessKey ?? '';
+              now.set(key, (now.get(key) ?? 0) + 1);
+              state.peak.set(key, Math.max(state.peak.get(key) ?? 0, now.get(key)!));
+              await rig().sleep(100);
+              now.set(key, now.get(key)! - 1);
+            },
+          },
+          queues: { default: { concurrency: 1, keys: { weights: { vip: 2 } } }, wide: { concurrency: 4, keys: { concurrency: 2 } } },
+          autoStart: false,
+        };
+      },
+      async (rig, state) => {
+        const ran: string[] = [];
+        rig.scheduler.on('job.running', (e) => {
+          if (e.job.queue === 'default') ran.push(e.job.fairnessKey!);
+        });
+        const of = (fairnessKey: string, n: number, queue = 'default') =>
+          Array.from({ length: n }, () => ({ type: 'work' as const, fairnessKey, queue, payload: null }));
+        await rig.scheduler.submitAll([...of('vip', 4), ...of('x', 2), ...of('y', 2), ...of('solo', 12, 'wide')]);
+        rig.scheduler.start();
+        await rig.advance(2_000);
+        deepEqual(ran, ['vip', 'vip', 'x', 'y', 'vip', 'vip', 'x', 'y'], 'vip starts two per turn');
+        equal(state.peak.get('solo'), 2, 'one key alone runs at most 2 at once in a queue of 4');
+        equal((await rig.store.list({ queue: 'wide', state: JobState.succeeded })).jobs.length, 12, 'and all of its jobs ran');
       },
     ),
 
@@ -160,12 +251,11 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
     ),
 
     scenario<{ work: Handler }, null>(
-      'under congestion favours high priority more, sheds background work past its deadline, and relaxes as it drains',
+      'under congestion sheds background work past its deadline, and relaxes as it drains',
       (rig) => ({
         handlers: { work: async () => rig().sleep(100) },
         queues: { default: { concurrency: 1 } },
-        agingStepMs: 1_000,
-        congestion: { readyDepth: 5, creditMultiplier: 4 },
+        congestion: { readyDepth: 5 },
       }),
       async (rig) => {
         await rig.scheduler.submitAll(Array.from({ length: 30 }, () => ({ type: 'work' as const, priority: Priority.normal })));
@@ -173,7 +263,6 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
         await rig.advance(10);
         const busy = await rig.scheduler.metrics();
         ok(busy.congestion.level > 0, `congested: level ${busy.congestion.level} at ${busy.congestion.readyDepth} ready`);
-        ok(busy.congestion.agingStepMs > 1_000, `the aging step grew: ${busy.congestion.agingStepMs} ms`);
         await rig.advance(1_000);
         const shed = (await rig.store.get(background.id))!;
         equal(shed.state, JobState.failed, 'the background job was shed');
@@ -181,7 +270,6 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
         await rig.advance(4_000);
         const calm = await rig.scheduler.metrics();
         equal(calm.congestion.level, 0, 'calm again once drained');
-        equal(calm.congestion.agingStepMs, 1_000, 'and the step back to normal');
         equal(calm.depth.succeeded.total, 30, 'every normal job ran');
       },
     ),

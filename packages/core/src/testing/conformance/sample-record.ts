@@ -13,6 +13,7 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     fingerprint: `fp-${serial}`,
     priority: 2,
     key: null,
+    fairnessKey: null,
     idempotencyKey: null,
     dependsOn: [],
     after: null,

@@ -73,36 +73,51 @@ export function storeContract(harness: StoreHarness): ConformanceGroup {
       equal((await store.get(a.id))?.version, 2, 'a write with the right version applies');
     }),
 
-    withStore('serves ready jobs per queue in (rank, id) order', async (store) => {
+    withStore('serves ready jobs per queue and priority class in (fairness key, rank, id) order', async (store) => {
+      const from = (key: string | null, after = false, queue = 'default', priority = 2) => ({ queue, priority, key, after });
+      const ids = async (range: ReturnType<typeof from>, limit = 10) => (await store.claimable(range, limit)).map((r) => r.id);
       const late = sampleRecord({ rank: 500 });
       const early = sampleRecord({ rank: -100 });
       const tieA = sampleRecord({ rank: 200 });
       const tieB = sampleRecord({ rank: 200 });
       const other = sampleRecord({ rank: -1000, queue: 'other' });
+      const urgent = sampleRecord({ rank: 900, priority: 4 });
       const notReady = sampleRecord({ state: JobState.scheduled, rank: null, dueAtMs: 10 });
-      await store.commit(insert(late, tieB, other, early, tieA, notReady));
-      deepEqual(
-        (await store.claimable('default', 10)).map((r) => r.id),
-        [early.id, tieA.id, tieB.id, late.id],
-        'claim order',
-      );
-      deepEqual(
-        (await store.claimable('default', 2)).map((r) => r.id),
-        [early.id, tieA.id],
-        'limit',
-      );
-      deepEqual(
-        (await store.claimable('other', 10)).map((r) => r.id),
-        [other.id],
-        'queues are separate',
-      );
-      deepEqual(await store.claimable('none', 10), [], 'unknown queue');
+      // Fairness keys sort after the key of jobs without one (''), in string order; within a key by rank.
+      const bob = sampleRecord({ rank: -5000, fairnessKey: 'bob' });
+      const alice2 = sampleRecord({ rank: 300, fairnessKey: 'alice' });
+      const alice1 = sampleRecord({ rank: 100, fairnessKey: 'alice' });
+      // A record stored before fairness keys existed has no field at all: it counts as ''.
+      const { fairnessKey: _, ...legacy } = sampleRecord({ rank: 250 });
+      await store.commit(insert(late, tieB, other, early, tieA, urgent, notReady, bob, alice2, alice1, legacy as JobRecord));
+      const unkeyed = [early.id, tieA.id, tieB.id, legacy.id, late.id];
+      deepEqual(await ids(from(null)), [...unkeyed, alice1.id, alice2.id, bob.id], 'claim order of the class');
+      deepEqual(await ids(from(null), 2), [early.id, tieA.id], 'limit');
+      deepEqual(await ids(from('')), [...unkeyed, alice1.id, alice2.id, bob.id], "from the key '' on");
+      deepEqual(await ids(from('', true)), [alice1.id, alice2.id, bob.id], "after the key ''");
+      deepEqual(await ids(from('alice')), [alice1.id, alice2.id, bob.id], 'from a key on');
+      deepEqual(await ids(from('alice', true)), [bob.id], 'after a key');
+      deepEqual(await ids(from('al')), [alice1.id, alice2.id, bob.id], 'from a key no job has');
+      deepEqual(await ids(from('bob', true)), [], 'after the last key');
+      deepEqual(await ids(from(null, false, 'default', 4)), [urgent.id], 'priority classes are separate');
+      const heads = async (key: string | null, after: boolean, perKey: number, limit = 10) =>
+        (await store.claimable({ queue: 'default', priority: 2, key, after, perKey }, limit)).map((r) => r.id);
+      deepEqual(await heads(null, false, 1), [early.id, alice1.id, bob.id], 'the first job of each key (perKey)');
+      deepEqual(await heads(null, false, 2), [early.id, tieA.id, alice1.id, alice2.id, bob.id], 'the first two of each key');
+      deepEqual(await heads('', true, 1), [alice1.id, bob.id], 'heads after a key');
+      deepEqual(await heads('alice', false, 1), [alice1.id, bob.id], 'heads from a key on');
+      deepEqual(await heads(null, false, 1, 2), [early.id, alice1.id], 'heads up to the limit');
+      deepEqual(await ids(from(null, false, 'default', 0)), [], 'an empty class');
+      deepEqual(await ids(from(null, false, 'other')), [other.id], 'queues are separate');
+      deepEqual(await ids(from(null, false, 'none')), [], 'unknown queue');
       await store.commit(batch({ jobs: [bump(early, { state: JobState.running, rank: null, dueAtMs: 99 })] }));
-      deepEqual(
-        (await store.claimable('default', 1)).map((r) => r.id),
-        [tieA.id],
-        'a claimed job leaves the claim order',
+      deepEqual(await ids(from(null), 1), [tieA.id], 'a claimed job leaves the claim order');
+      await store.commit(
+        batch({
+          jobs: [bump(alice1, { state: JobState.running, rank: null, dueAtMs: 99 }), bump(alice2, { state: JobState.running, rank: null, dueAtMs: 99 })],
+        }),
       );
+      deepEqual(await ids(from('', true)), [bob.id], 'a key with no ready job left is passed');
     }),
 
     withStore('serves due timers earliest first', async (store) => {
