@@ -100,7 +100,7 @@ export function baton(resource: ResourceOptions, backoff: { jitter: 'full' | 'de
       random: createRandom(() => seeded.next()),
       queues: { default: { concurrency: jobs } },
       keepSucceeded: false,
-      retry: { maxAttempts: 1_000, backoff: { kind: 'exponential', delayMs: 100, maxDelayMs: 10_000, jitter: backoff.jitter, priorityScale: 0 } },
+      retry: { maxAttempts: 100, backoff: { kind: 'exponential', delayMs: 100, maxDelayMs: 10_000, jitter: backoff.jitter, priorityScale: 0 } },
       resources: { dependency: resource },
       handlers: {
         call: async (p: { job: number }, ctx) => {

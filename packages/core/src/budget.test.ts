@@ -14,7 +14,7 @@ import { SeededRandom } from './testing/seeded-random.ts';
 import { emptyWindow } from './window.ts';
 
 describe('retry budget', () => {
-  it('allows retries up to ratio × first attempts plus a floor, then says when to ask again', () => {
+  it('allows retries up to ratio × first attempts, or the floor if that is more, then says when to ask again', () => {
     const o = { ratio: 0.1, windowMs: 10_000, minRetries: 2 };
     let s = emptyWindow(budgetShape(o), 0);
     for (let i = 0; i < 50; i++) s = budgetRecord(o, s, 100, false);
@@ -23,9 +23,15 @@ describe('retry budget', () => {
       s = budgetRecord(o, s, 200, true);
       allowed++;
     }
-    expect(allowed).toBe(7); // 0.1 × 50 + 2
-    expect(budgetAllows(o, s, 200, 'api')).toEqual({ allow: false, retryAtMs: 1000, reason: 'retry budget of api spent: 7 retries for 50 first attempts' });
+    expect(allowed).toBe(5); // 0.1 × 50, more than the floor of 2
+    expect(budgetAllows(o, s, 200, 'api')).toEqual({ allow: false, retryAtMs: 1000, reason: 'retry budget of api spent: 5 retries for 50 first attempts' });
     expect(budgetAllows(o, s, 20_000, 'api').allow).toBe(true); // the window moved on
+    let quiet = emptyWindow(budgetShape(o), 0);
+    for (let i = 0; i < 10; i++) quiet = budgetRecord(o, quiet, 100, false);
+    quiet = budgetRecord(o, quiet, 100, true);
+    expect(budgetAllows(o, quiet, 100, 'api').allow).toBe(true); // 0.1 × 10 = 1, the floor 2
+    quiet = budgetRecord(o, quiet, 100, true);
+    expect(budgetAllows(o, quiet, 100, 'api').allow).toBe(false);
   });
 });
 

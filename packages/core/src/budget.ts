@@ -3,9 +3,10 @@ import { add, nextSliceMs, totals, type WindowShape, type WindowState } from './
 
 /**
  * Retry budget, per resource: retries may be at most `ratio` of first
- * attempts over `windowMs`, plus `minRetries` so a quiet resource can still
- * retry (Google SRE: a 10 % budget turns a worst case of ~3× load into
- * ~1.1×). A retry over budget is deferred, not failed, and spends nothing.
+ * attempts over `windowMs`, or `minRetries` if that is more, so a quiet
+ * resource can still retry (Google SRE: a 10 % budget turns a worst case
+ * of ~3× load into ~1.1×; the floor is a floor, as Envoy's
+ * `min_retry_concurrency`, not an addition). A retry over budget is deferred, not failed, and spends nothing.
  * The budget holds only while the resource is failing: after a few
  * successes in a row (`RECOVERED_STREAK`), deferred retries flow again.
  */
@@ -54,7 +55,7 @@ export type Admission = { readonly allow: true } | { readonly allow: false; read
 export function budgetAllows(o: RetryBudgetOptions, state: WindowState, nowMs: number, resource: string): Admission {
   const shape = budgetShape(o);
   const [firsts, retries] = totals(shape, state, nowMs);
-  const allowed = (o.ratio ?? 0.1) * firsts! + (o.minRetries ?? 3);
+  const allowed = Math.max((o.ratio ?? 0.1) * firsts!, o.minRetries ?? 3);
   if (retries! + 1 <= allowed) return { allow: true };
   return { allow: false, retryAtMs: nextSliceMs(shape, nowMs), reason: `retry budget of ${resource} spent: ${retries} retries for ${firsts} first attempts` };
 }

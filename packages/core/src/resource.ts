@@ -99,8 +99,10 @@ export function admit(
     probe = d.probe;
   }
   // The budget holds retries back while the resource is failing; once it has
-  // answered a few calls in a row, retries flow again (still counted).
-  if (retry && options.retryBudget !== undefined && state.budget !== null && state.streak < RECOVERED_STREAK) {
+  // answered a few calls in a row, retries flow again (still counted). A
+  // breaker's probe is one call at a time already: the budget does not hold
+  // it back, or a spent budget would keep the breaker from seeing recovery.
+  if (retry && !probe && options.retryBudget !== undefined && state.budget !== null && state.streak < RECOVERED_STREAK) {
     const d = budgetAllows(options.retryBudget, state.budget, nowMs, name);
     if (!d.allow) return { state, decision: d };
   }
@@ -142,7 +144,8 @@ export function recordOutcome(options: ResourceOptions, state: ResourceState, no
         : throttleRecord(options.throttle, state.throttle, nowMs, 'accept'),
     bucket: state.bucket,
     outcomes: add(OUTCOMES, state.outcomes, nowMs, healthy ? 0 : 1),
-    streak: healthy ? state.streak + 1 : 0,
+    // A probe that came back healthy is the breaker's judgement that the resource recovered: the budget lifts too.
+    streak: healthy ? (probe ? Math.max(RECOVERED_STREAK, state.streak + 1) : state.streak + 1) : 0,
   };
 }
 
