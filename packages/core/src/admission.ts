@@ -1,6 +1,7 @@
 import type { SubmitResult } from './api.ts';
 import { CauseCode } from './causes.ts';
-import { IdempotencyConflictError, QueueFullError, ValidationError } from './errors.ts';
+import type { TickRoom } from './backpressure.ts';
+import { IdempotencyConflictError, ValidationError } from './errors.ts';
 import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
 import { assertAcyclic } from './graph.ts';
@@ -90,15 +91,7 @@ export function prepareUnit(
   return { inputs: resolved, ids, order };
 }
 
-/** Backpressure for one tick: how many more unfinished jobs may be admitted, and what a refusal says. */
-export interface Room {
-  left: number;
-  readonly limit: number;
-  readonly retryAfterMs: number;
-  refused: number;
-}
-
-export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, room: Room | null = null): Promise<void> {
+export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, room: TickRoom | null = null): Promise<void> {
   const results: SubmitResult[] = new Array(unit.inputs.length);
   const records: Array<{ record: JobRecord; cause: Cause }> = [];
   // Only graphs, keys and idempotency need these: most units are one plain job.
@@ -192,14 +185,11 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   }
   if (room !== null) {
     // All or nothing: a unit that does not fit is refused whole (a deduplicated job takes no room).
-    let adding = 0;
-    for (const { record } of records) if (!isTerminal(record.state)) adding++;
-    if (adding > room.left) {
-      room.refused += adding;
-      unit.reject(new QueueFullError(room.limit, room.limit - room.left, adding, room.retryAfterMs));
+    const full = room.take(records.filter(({ record }) => !isTerminal(record.state)).map(({ record }) => record));
+    if (full !== null) {
+      unit.reject(full);
       return;
     }
-    room.left -= adding;
   }
   for (const { record, cause } of records) {
     tick.put(record, null);

@@ -146,20 +146,29 @@ export class StorageFullError extends BatonError {
   }
 }
 
-/** A submit refused by backpressure: `backpressure.maxUnfinished` jobs are unfinished. Retryable, after `retryAfterMs`; nothing was stored. */
+/**
+ * A submit refused by backpressure: the store (`backpressure.maxUnfinished`),
+ * a queue (`perQueue`) or a queue's fairness key (`perKey`) holds as many
+ * unfinished jobs as it may. Retryable, after `retryAfterMs`; nothing was stored.
+ */
 export class QueueFullError extends BatonError {
   readonly limit: number;
-  constructor(limit: number, unfinished: number, adding: number, retryAfterMs: number) {
-    super(
-      ErrorCode.queueFull,
-      `The queue is full: ${unfinished} jobs unfinished of at most ${limit}, ${adding} more refused; try again in ${retryAfterMs} ms`,
-      {
-        retryable: true,
-        retryAfterMs,
-      },
-    );
+  /** What is full: the queue, and the fairness key; neither for the store's limit. */
+  readonly scope: { readonly queue?: string; readonly key?: string };
+  constructor(limit: number, unfinished: number, adding: number, retryAfterMs: number, scope: { readonly queue?: string; readonly key?: string } = {}) {
+    const what =
+      scope.key !== undefined
+        ? `Fairness key ${JSON.stringify(scope.key)} of queue ${JSON.stringify(scope.queue)} is full`
+        : scope.queue !== undefined
+          ? `Queue ${JSON.stringify(scope.queue)} is full`
+          : 'The queue is full';
+    super(ErrorCode.queueFull, `${what}: ${unfinished} jobs unfinished of at most ${limit}, ${adding} more refused; try again in ${retryAfterMs} ms`, {
+      retryable: true,
+      retryAfterMs,
+    });
     this.name = 'QueueFullError';
     this.limit = limit;
+    this.scope = scope;
   }
 }
 

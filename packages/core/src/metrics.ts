@@ -1,3 +1,4 @@
+import type { BackpressureSnapshot } from './backpressure.ts';
 import { CauseCode } from './causes.ts';
 import { type Cause, JobState, PRIORITY_LEVELS } from './job.ts';
 import type { ResourceSnapshot } from './resource.ts';
@@ -91,8 +92,8 @@ export interface MetricsSnapshot {
   readonly resources: Readonly<Record<string, ResourceSnapshot>>;
   /** Ready jobs counted by this scheduler and the congestion level (0–1). */
   readonly congestion: { readonly readyDepth: number; readonly level: number };
-  /** Unfinished jobs against the backpressure limit (`null`: none), and submitted jobs it refused since this scheduler started. */
-  readonly backpressure: { readonly maxUnfinished: number | null; readonly unfinished: number; readonly refused: number };
+  /** Unfinished jobs against the backpressure limits (`null`: none), and submitted jobs they refused since this scheduler started. */
+  readonly backpressure: BackpressureSnapshot;
   /** Finished jobs the retention sweep deleted since this scheduler started. */
   readonly deleted: number;
 }

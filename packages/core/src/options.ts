@@ -5,6 +5,7 @@ import { DEFAULT_RETENTION, type ResolvedRetention, type RetentionOptions } from
 import { DEFAULT_BACKOFF } from './backoff.ts';
 import type { Classifier } from './classify.ts';
 import { validateResource, type ResourceOptions } from './resource.ts';
+import type { BackpressureLimits } from './backpressure.ts';
 import { type KeyOptions, type ResolvedKeyOptions, resolveKeyOptions } from './fair-keys.ts';
 import { type ClassShares, resolveShares } from './shares.ts';
 import type { Random } from './random.ts';
@@ -88,11 +89,18 @@ export interface SchedulerOptions<H extends Handlers> {
   readonly retention?: RetentionOptions;
   /**
    * Backpressure: at most `maxUnfinished` jobs not finished (waiting,
-   * scheduled, ready, running) in the store; a submit past it is refused
-   * whole with a retryable `QueueFullError` (`queue-full`, 429 at the edge)
-   * that says to come back after `retryAfterMs`. Unset: no limit.
+   * scheduled, ready, running) in the store, `perQueue` in any one queue,
+   * `perKey` of any one fairness key in a queue; a submit past one is
+   * refused whole with a retryable `QueueFullError` (`queue-full`, 429 at
+   * the edge) that says which and to come back after `retryAfterMs`. Give
+   * at least one limit. Unset: no limit.
    */
-  readonly backpressure?: { readonly maxUnfinished: number; readonly retryAfterMs?: number };
+  readonly backpressure?: {
+    readonly maxUnfinished?: number;
+    readonly perQueue?: number;
+    readonly perKey?: number;
+    readonly retryAfterMs?: number;
+  };
   /** A running job with no heartbeat or progress for this long is reported as silent in metrics. @default leaseMs */
   readonly silentAfterMs?: number;
   /** Most jobs promoted or claimed in one tick. @default 1000 */
@@ -129,7 +137,7 @@ export interface ResolvedOptions {
   readonly defaultResource: ResourceOptions;
   readonly keepSucceeded: boolean;
   readonly retention: ResolvedRetention;
-  readonly backpressure: { readonly maxUnfinished: number; readonly retryAfterMs: number } | null;
+  readonly backpressure: BackpressureLimits | null;
   readonly silentAfterMs: number;
   readonly maxBatch: number;
   readonly congestion: { readonly readyDepth: number };
@@ -170,13 +178,7 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     defaultResource: options.defaultResource === undefined ? {} : validResource('defaultResource', options.defaultResource),
     keepSucceeded: options.keepSucceeded ?? true,
     retention: resolveRetention(options.retention),
-    backpressure:
-      options.backpressure === undefined
-        ? null
-        : {
-            maxUnfinished: number('backpressure.maxUnfinished', options.backpressure.maxUnfinished, 1, true),
-            retryAfterMs: number('backpressure.retryAfterMs', options.backpressure.retryAfterMs ?? 1_000, 1),
-          },
+    backpressure: resolveBackpressure(options.backpressure),
     silentAfterMs: number('silentAfterMs', options.silentAfterMs ?? leaseMs, 1),
     maxBatch: number('maxBatch', options.maxBatch ?? DEFAULT_MAX_BATCH, 1, true),
     congestion: { readyDepth: number('congestion.readyDepth', options.congestion?.readyDepth ?? 10_000, 1) },
@@ -186,6 +188,18 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     instrumentation: options.instrumentation ?? null,
     runner: options.runner === undefined ? null : text('runner', options.runner),
   };
+}
+
+function resolveBackpressure(b: SchedulerOptions<Handlers>['backpressure']): BackpressureLimits | null {
+  if (b === undefined) return null;
+  if (b === null || typeof b !== 'object') throw new ValidationError('backpressure', `Expected \`backpressure\` to be an object, got ${show(b)}`);
+  const limit = (name: 'maxUnfinished' | 'perQueue' | 'perKey'): number | null =>
+    b[name] === undefined ? null : number(`backpressure.${name}`, b[name], 1, true);
+  const limits = { maxUnfinished: limit('maxUnfinished'), perQueue: limit('perQueue'), perKey: limit('perKey') };
+  if (limits.maxUnfinished === null && limits.perQueue === null && limits.perKey === null) {
+    throw new ValidationError('backpressure', 'Expected `backpressure` to set at least one of `maxUnfinished`, `perQueue` and `perKey`');
+  }
+  return { ...limits, retryAfterMs: number('backpressure.retryAfterMs', b.retryAfterMs ?? 1_000, 1) };
 }
 
 /** `o`, once `validateResource` has accepted it. */

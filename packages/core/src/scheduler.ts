@@ -1,4 +1,5 @@
-import { admitUnit, prepareUnit, type Room } from './admission.ts';
+import { admitUnit, prepareUnit } from './admission.ts';
+import { Backpressure, NO_BACKPRESSURE } from './backpressure.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
 import type { AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
@@ -61,8 +62,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private readonly dependents: Dependents;
   private readonly claimer: Claimer;
   private readonly retention: Retention;
-  /** Jobs backpressure refused since this scheduler started. */
-  private refused = 0;
+  /** `null` when no backpressure limit is set. */
+  private readonly backpressure: Backpressure | null;
   private readonly settler: Settler;
   private readonly ops: Operations;
   private readonly waiters = new Waiters();
@@ -88,6 +89,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.emitter = new Emitter((error, event) => this.options.logger.error('event listener threw', { error, event: event.name, jobId: event.jobId }));
     this.health = new ResourceHealth(this.options);
     this.congestion = new Congestion(this.options);
+    this.backpressure = this.options.backpressure === null ? null : new Backpressure(this.options.backpressure);
     this.connectivity = new Connectivity(this.options.offlineRetryMs);
     this.leases = new Leases(this.options.queues.keys(), () => {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
@@ -153,13 +155,16 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.status === 'stopped') return;
     this.status = 'stopping';
-    if (options.abort === true) {
-      for (const attempt of [...this.leases.all()]) this.leases.abandon(attempt, new StoppedError());
-    }
+    const abandon = (): void => {
+      if (options.abort === true) for (const attempt of [...this.leases.all()]) this.leases.abandon(attempt, new StoppedError());
+    };
+    abandon();
     while (this.leases.size > 0 || this.pumping !== null || this.pendingWork()) {
       if (this.pumping !== null) await this.pumping;
       else if (this.pendingWork()) await this.pump();
       else await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      // A tick in flight when `stop` was called may have started handlers since: they are given up too.
+      abandon();
     }
     this.status = 'stopped';
     this.wake.clear();
@@ -275,11 +280,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       ...this.metricsRecorder.snapshot(now, await this.store.counts(), this.leases.silent(now, this.options.silentAfterMs)),
       resources: this.health.snapshot(now),
       congestion: this.congestion.snapshot(),
-      backpressure: {
-        maxUnfinished: this.options.backpressure?.maxUnfinished ?? null,
-        unfinished: this.congestion.unfinished,
-        refused: this.refused,
-      },
+      backpressure: (this.backpressure ?? NO_BACKPRESSURE).snapshot(this.congestion.unfinished),
       deleted: this.retention.deleted,
     };
   }
@@ -346,15 +347,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     try {
       // The first await comes before the inbox is taken: calls made together land in one tick.
       await this.congestion.load(this.store);
+      await this.backpressure?.load(this.store);
       carried = this.inbox.take();
       const { units, operations, stepWrites, beats } = carried;
-      const limit = this.options.backpressure;
-      const room: Room | null =
-        limit === null
-          ? null
-          : { left: limit.maxUnfinished - this.congestion.unfinished, limit: limit.maxUnfinished, retryAfterMs: limit.retryAfterMs, refused: 0 };
+      const room = this.backpressure?.room(this.congestion.unfinished) ?? null;
       for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, room);
-      if (room !== null) this.refused += room.refused;
       // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
       for (const step of stepWrites) this.writeStep(ctx, step);
       const outcomes = this.inbox.takeOutcomes(carried, this.leases.expire(ctx.now));
@@ -447,6 +444,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       return;
     }
     this.congestion.apply(ctx.tick.deltas());
+    this.backpressure?.committed(ctx.tick.unfinishedChanges());
     this.metricsRecorder.transitions(ctx.fx.transitions);
     this.leases.refresh(ctx.tick.written());
     this.claimer.committed(ctx.tick.written());

@@ -217,6 +217,16 @@ export class Tick {
     return { ready, waiting, unfinished };
   }
 
+  /** Each record whose job this tick made unfinished (+1: submitted) or finished (−1). */
+  *unfinishedChanges(): Generator<readonly [JobRecord, number]> {
+    for (const [id, record] of this.overlay) {
+      const was = this.baseVersion.get(id)?.state;
+      const is = this.deletes.has(id) ? undefined : record.state;
+      const delta = (is !== undefined && !isTerminal(is) ? 1 : 0) - (was !== undefined && !isTerminal(was) ? 1 : 0);
+      if (delta !== 0) yield [record, delta];
+    }
+  }
+
   /** Whether this tick wrote any waiting job. */
   hasLocalWaiters(): boolean {
     return this.localWaiters.size > 0;

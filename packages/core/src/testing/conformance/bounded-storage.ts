@@ -124,7 +124,11 @@ export function boundedStorage(harness: StoreHarness): ConformanceGroup {
         const again = await rig.scheduler.submit({ type: 'slow', idempotencyKey: 'k' });
         ok(again.deduplicated && again.job.id === keyed.job.id, 'a deduplicated submit takes no room');
         let m = await rig.scheduler.metrics();
-        deepEqual(m.backpressure, { maxUnfinished: 5, unfinished: 5, refused: 1 }, 'the limit, the depth and the refusals in metrics()');
+        deepEqual(
+          m.backpressure,
+          { maxUnfinished: 5, unfinished: 5, refused: 1, perQueue: null, perKey: null, queues: {}, fullestKeys: [] },
+          'the limit, the depth and the refusals in metrics()',
+        );
         equal(m.depth.ready.total + m.depth.running.total, 5, 'nothing of the refused submit stored');
         // Two jobs finish: a batch of three does not fit, and is refused whole; two do.
         await rig.advance(2_000);
@@ -140,6 +144,62 @@ export function boundedStorage(harness: StoreHarness): ConformanceGroup {
         equal(m.backpressure.unfinished, 0, 'all finished');
         equal(m.depth.succeeded.total, first.length + 1 + 2, 'every accepted job ran');
         await rig.scheduler.submit({ type: 'slow' });
+      },
+    ),
+
+    scenario<{ slow: Handler }>(
+      'refuses submits past the per-queue and per-key limits, saying which, and counts them again after a restart',
+      (rig) => ({
+        handlers: {
+          slow: async () => {
+            await rig().sleep(1_000);
+          },
+        },
+        queues: { default: { concurrency: 1 }, bulk: { concurrency: 1 } },
+        backpressure: { perQueue: 4, perKey: 2, retryAfterMs: 500 },
+      }),
+      async (rig) => {
+        const submit = (fairnessKey?: string, queue = 'default') =>
+          rig.scheduler.submit({ type: 'slow', queue, ...(fairnessKey === undefined ? {} : { fairnessKey }) }).catch((e: unknown) => e as QueueFullError);
+        await submit('acme');
+        await submit('acme');
+        const keyFull = (await submit('acme')) as QueueFullError;
+        ok(isBatonError(keyFull, 'queue-full'), `the third job of a key is refused: ${String(keyFull)}`);
+        deepEqual(keyFull.scope, { queue: 'default', key: 'acme' }, 'the refusal names the queue and the key');
+        equal(keyFull.retryAfterMs, 500, 'with the hint');
+        await submit('zeta');
+        await submit(); // jobs without a fairness key count for the queue only
+        const queueFull = (await submit('other')) as QueueFullError;
+        ok(isBatonError(queueFull, 'queue-full'), `the fifth job of the queue is refused: ${String(queueFull)}`);
+        deepEqual(queueFull.scope, { queue: 'default' }, 'the refusal names the queue');
+        await submit('acme', 'bulk');
+        await submit('acme', 'bulk'); // another queue has room of its own, per key too
+        const batch = await rig.scheduler
+          .submitAll([
+            { type: 'slow', queue: 'bulk', fairnessKey: 'b' },
+            { type: 'slow', queue: 'bulk', fairnessKey: 'c' },
+            { type: 'slow', queue: 'bulk', fairnessKey: 'd' },
+          ])
+          .catch((e: unknown) => e);
+        ok(isBatonError(batch, 'queue-full'), 'a batch that would take the queue past its limit is refused whole');
+        let m = await rig.scheduler.metrics();
+        deepEqual(m.backpressure.queues, { default: 4, bulk: 2 }, 'unfinished per queue in metrics()');
+        deepEqual(
+          m.backpressure.fullestKeys.map((k) => `${k.queue}/${k.key}=${k.unfinished}`).sort(),
+          ['bulk/acme=2', 'default/acme=2', 'default/zeta=1'],
+          'and the fullest keys',
+        );
+        equal(m.backpressure.refused, 5, 'refusals counted: 1 + 1 + 3');
+        await rig.crashAndRestart();
+        const after = (await submit('acme', 'bulk')) as QueueFullError;
+        deepEqual(after.scope, { queue: 'bulk', key: 'acme' }, 'a new scheduler counts the store again: the key');
+        deepEqual(((await submit('new')) as QueueFullError).scope, { queue: 'default' }, 'and the queue');
+        await rig.advance(10 * MINUTE);
+        m = await rig.scheduler.metrics();
+        deepEqual(m.backpressure.queues, { default: 0, bulk: 0 }, 'all finished');
+        equal(m.backpressure.fullestKeys.length, 0, 'no key holds unfinished jobs');
+        const ok2 = await rig.scheduler.submit({ type: 'slow', fairnessKey: 'acme' });
+        equal(ok2.deduplicated, false, 'room again');
       },
     ),
   ];
