@@ -331,6 +331,7 @@ export class RequestGenerator {
     ])();
     if (r.chance(0.3)) job.priority = r.int(0, 4);
     if (r.chance(0.15)) job.key = `k-${r.string(2)}`;
+    if (r.chance(0.2)) job.fairnessKey = `t-${r.int(0, 3)}`;
     if (r.chance(0.1)) job.tags = [r.string(5), r.string(3)];
     if (r.chance(0.1)) job.delayMs = r.pick([0, 10, 1000, 3_600_000]);
     if (r.chance(0.05)) job.timeoutMs = r.pick([1, 1000, 60_000]);
@@ -456,7 +457,7 @@ export class RequestGenerator {
       [
         3,
         () => {
-          const field = r.pick(['type', 'key', 'idempotencyKey', 'resource', 'ref']);
+          const field = r.pick(['type', 'key', 'fairnessKey', 'idempotencyKey', 'resource', 'ref']);
           const h = this.hostileName(512);
           // `type` must also name a handler: anything but the demo's is refused.
           const refuse = h.valid === false || field === 'type' ? `${field} is ${h.why}` : undefined;
@@ -921,7 +922,8 @@ export class RequestGenerator {
       refuse ??= 'unknown field';
       label.push('unknown');
     }
-    if (r.chance(0.05)) {
+    // Nested: an array of ids inside an array is refused; a lone string inside one would be a valid list.
+    if (r.chance(0.05) && Array.isArray(ids)) {
       ids = [ids];
       body.ids = ids;
       refuse ??= 'ids nested';

@@ -113,4 +113,6 @@ describe('the core against its model (fast-check)', () => {
 // store: packages/core/src/testing/conformance/dead-letter-retry.ts (retry()
 // inside keys and graphs), dependencies.ts ("a cancelled dependency fails its
 // dependent at once, even one relinked in its key") and claim-order.ts ("claims,
-// in the same tick, a job readied by a claim-time failure…").
+// in the same tick, a job readied by a claim-time failure…", and "…holds it to the
+// per-key concurrency": jobs without a fairness key were held to the per-key limit
+// as if none were one key, and left a slot idle beside them).

@@ -316,11 +316,14 @@ export class Observer {
       if ((job.state === 'scheduled' || job.state === 'running') && job.dueAtMs === null) this.fail(`${where}: no timer, so nothing will wake it`);
     }
     for (const queue of Object.keys(QUEUES)) {
-      const ready = jobs.filter((j) => j.queue === queue && j.state === 'ready');
+      const options: { concurrency: number; keys?: { concurrency?: number } } = QUEUES[queue as keyof typeof QUEUES];
       const live = this.liveIn(queue);
-      const concurrency = QUEUES[queue as keyof typeof QUEUES].concurrency;
-      if (ready.length > 0 && live < concurrency)
-        this.fail(`queue ${queue}: ${ready.map((j) => j.id).join(', ')} ready, left unclaimed with ${live} of ${concurrency} slots taken`);
+      // A ready job may wait while its fairness key runs as many jobs as the queue's per-key limit.
+      const perKey = options.keys?.concurrency ?? Number.POSITIVE_INFINITY;
+      const liveOf = (key: string | null) => this.live.filter((i) => i.queue === queue && key !== null && i.ctx.job.fairnessKey === key).length;
+      const ready = jobs.filter((j) => j.queue === queue && j.state === 'ready' && liveOf(j.fairnessKey ?? null) < perKey);
+      if (ready.length > 0 && live < options.concurrency)
+        this.fail(`queue ${queue}: ${ready.map((j) => j.id).join(', ')} ready, left unclaimed with ${live} of ${options.concurrency} slots taken`);
     }
     const blockers = new Map<string, string[]>();
     for (const job of jobs) {

@@ -260,6 +260,7 @@ export async function runWorkload(harness: StoreHarness, workload: Workload): Pr
     };
     if (batch.length > 1) out.ref = `r${i}`;
     if (spec.key !== null) out.key = spec.key;
+    if (spec.fairness !== null) out.fairnessKey = spec.fairness;
     if (spec.idem !== null) out.idempotencyKey = spec.idem.key;
     if (spec.delayMs !== null) out.delayMs = spec.delayMs;
     if (spec.deadlineMs !== null) out.deadlineAtMs = now + spec.deadlineMs;

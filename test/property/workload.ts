@@ -40,6 +40,8 @@ export interface JobSpec {
   readonly idem: { readonly key: string; readonly variant: 0 | 1 } | null;
   /** Ordering key. */
   readonly key: string | null;
+  /** Fairness key: in `default`, `t0` starts two jobs a turn and each key runs one job at a time. */
+  readonly fairness: string | null;
   readonly deps: readonly DepRef[];
   /** The job's place in its batch's dependency order: a batch dependency goes to a job of lower rank. */
   readonly rank: number;
@@ -77,10 +79,11 @@ export interface Workload {
   readonly ops: readonly Op[];
 }
 
-export const QUEUES = { default: { concurrency: 2 }, bulk: { concurrency: 1 } } as const;
+export const QUEUES = { default: { concurrency: 2, keys: { concurrency: 1, weights: { t0: 2 } } }, bulk: { concurrency: 1 } } as const;
 export const LEASE_MS = 400;
 export const IDEMPOTENCY_TTL_MS = 3_000;
 export const ORDERING_KEYS = ['k0', 'k1', 'k2'] as const;
+export const FAIRNESS_KEYS = ['t0', 't1', 't2'] as const;
 export const IDEMPOTENCY_KEYS = ['i0', 'i1'] as const;
 
 /** Payloads of jobs with an idempotency key, by variant: a step and a retry, or a plain success. */
@@ -115,6 +118,7 @@ const jobSpec: fc.Arbitrary<JobSpec> = fc
     plan: fc.array(attemptPlan, { minLength: 1, maxLength: 3 }),
     idem: orNull(fc.record({ key: fc.constantFrom(...IDEMPOTENCY_KEYS), variant: fc.constantFrom<0 | 1>(0, 1) }), 2, 1),
     key: orNull(fc.constantFrom(...ORDERING_KEYS), 1, 1),
+    fairness: orNull(fc.constantFrom(...FAIRNESS_KEYS), 1, 1),
     deps: fc.array(fc.record({ on: fc.constantFrom<DepRef['on']>('earlier', 'batch'), index: fc.nat(30) }), { maxLength: 2 }),
     rank: fc.nat(5),
     onDependencyFailure: fc.constantFrom<DependencyPolicy>('fail', 'cancel', 'continue'),
@@ -213,6 +217,7 @@ export function describeJob(j: JobSpec, i: number): string {
   const bits = [`#${i} plan [${j.plan.map(describePlan).join(' | ')}]`];
   if (j.idem !== null) bits.push(`idem ${j.idem.key}/v${j.idem.variant}`);
   if (j.key !== null) bits.push(`key ${j.key}`);
+  if (j.fairness !== null) bits.push(`fair ${j.fairness}`);
   if (j.deps.length > 0) {
     bits.push(`deps [${j.deps.map((d) => `${d.on} ${d.index}`).join(', ')}]${j.onDependencyFailure === 'fail' ? '' : ` (${j.onDependencyFailure})`}`);
     bits.push(`rank ${j.rank}`);

@@ -6,7 +6,7 @@ import { number, show } from './validate.ts';
 
 /** How a queue's slots are shared across fairness keys, as given in `queues.<name>.keys`. */
 export interface KeyOptions {
-  /** At most this many jobs of one fairness key run at once in the queue. @default no limit */
+  /** At most this many jobs of one fairness key run at once in the queue (jobs without a key are not limited). @default no limit */
   readonly concurrency?: number;
   /** Jobs a key starts per turn (its weight), by key; others start 1. @default {} */
   readonly weights?: Readonly<Record<string, number>>;
@@ -158,7 +158,8 @@ export class FairReader {
   }
 
   private passedOver(key: string): boolean {
-    if (this.running !== null && (this.running.get(key) ?? 0) >= this.keys.concurrency) return true;
+    // The per-key limit is for keys: jobs without one ('') are not a tenant to hold back.
+    if (this.running !== null && key !== '' && (this.running.get(key) ?? 0) >= this.keys.concurrency) return true;
     return key !== this.sole && this.turn.served >= (this.keys.weights.get(key) ?? 1);
   }
 

@@ -162,7 +162,11 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
               now.set(key, now.get(key)! - 1);
             },
           },
-          queues: { default: { concurrency: 1, keys: { weights: { vip: 2 } } }, wide: { concurrency: 4, keys: { concurrency: 2 } } },
+          queues: {
+            default: { concurrency: 1, keys: { weights: { vip: 2 } } },
+            wide: { concurrency: 4, keys: { concurrency: 2 } },
+            plain: { concurrency: 3, keys: { concurrency: 1 } },
+          },
           autoStart: false,
         };
       },
@@ -173,12 +177,14 @@ export function claimOrder(harness: StoreHarness): ConformanceGroup {
         });
         const of = (fairnessKey: string, n: number, queue = 'default') =>
           Array.from({ length: n }, () => ({ type: 'work' as const, fairnessKey, queue, payload: null }));
-        await rig.scheduler.submitAll([...of('vip', 4), ...of('x', 2), ...of('y', 2), ...of('solo', 12, 'wide')]);
+        const unkeyed = Array.from({ length: 3 }, () => ({ type: 'work' as const, queue: 'plain', payload: null }));
+        await rig.scheduler.submitAll([...of('vip', 4), ...of('x', 2), ...of('y', 2), ...of('solo', 12, 'wide'), ...unkeyed]);
         rig.scheduler.start();
         await rig.advance(2_000);
         deepEqual(ran, ['vip', 'vip', 'x', 'y', 'vip', 'vip', 'x', 'y'], 'vip starts two per turn');
         equal(state.peak.get('solo'), 2, 'one key alone runs at most 2 at once in a queue of 4');
         equal((await rig.store.list({ queue: 'wide', state: JobState.succeeded })).jobs.length, 12, 'and all of its jobs ran');
+        equal(state.peak.get(''), 3, 'jobs without a fairness key are not held to the per-key limit');
       },
     ),
 
