@@ -145,6 +145,7 @@ describe('the dashboard over a page scheduler (Chromium, a real worker)', () => 
     expect(metric(root, 'stalled')).toBe(count(m.stalled));
     expect(metric(root, 'depth.failed.total')).toBe('2');
     expect(text(root, '[data-metric="resources.payments.breaker"]')).toBe(m.resources.payments!.breaker);
+    expect(metric(root, 'backpressure')).toBe(`Backpressure: at most 100,000 a queue; at most 1,000 a fairness key; ${count(m.backpressure.refused)} refused`);
     // Every chart has its text alternative: a name and summary, and a table beside it.
     for (const chart of root.querySelectorAll('.chart-canvas')) {
       expect(chart.getAttribute('role')).toBe('img');

@@ -432,6 +432,7 @@ export function ResourcesPanel(props: { metrics: MetricsSnapshot }) {
       h('meter', { id: 'congestion-meter', min: 0, max: 1, low: 0.25, high: 0.75, optimum: 0, value: m.congestion.level }),
       h('span', { 'data-metric': 'congestion' }, `${percent(m.congestion.level)}: ${count(m.congestion.readyDepth)} ready`),
     ),
+    backpressureLine(m.backpressure),
     names.length === 0
       ? h('p', { class: 'empty' }, 'No job has named a resource yet.')
       : h(
@@ -493,5 +494,21 @@ export function ResourcesPanel(props: { metrics: MetricsSnapshot }) {
             ),
           ),
         ),
+  );
+}
+
+/** The backpressure limits in force and how close they are, or nothing when none is set. */
+function backpressureLine(b: MetricsSnapshot['backpressure']) {
+  const parts: string[] = [];
+  if (b.maxUnfinished !== null) parts.push(`${count(b.unfinished)} unfinished of at most ${count(b.maxUnfinished)}`);
+  if (b.perQueue !== null) parts.push(`at most ${count(b.perQueue)} a queue`);
+  if (b.perKey !== null) parts.push(`at most ${count(b.perKey)} a fairness key`);
+  if (parts.length === 0) return null;
+  parts.push(`${count(b.refused)} refused`);
+  const fullest = b.fullestKeys.map((k) => `${k.queue}/${k.key} ${count(k.unfinished)}`).join(', ');
+  return h(
+    'p',
+    { class: 'backpressure', 'data-metric': 'backpressure' },
+    `Backpressure: ${parts.join('; ')}${fullest === '' ? '' : `; fullest keys: ${fullest}`}`,
   );
 }
