@@ -1,6 +1,7 @@
 import type { SubmitResult } from './api.ts';
 import { CauseCode } from './causes.ts';
 import type { TickRoom } from './backpressure.ts';
+import { dedupeRecordKey, isPending, type Replacement } from './dedupe.ts';
 import { IdempotencyConflictError, ValidationError } from './errors.ts';
 import { correlationId, EventName, type SchedulerEvent } from './events.ts';
 import type { Effects } from './effects.ts';
@@ -8,7 +9,7 @@ import { assertAcyclic } from './graph.ts';
 import { keyPredecessor, setKeyTail, unfinishedFrom } from './key-chain.ts';
 import { LIMITS } from './limits.ts';
 import { canonicalJson, hash53 } from './json.ts';
-import { type Actor, JobState, type Cause, isTerminal, type JobInput, type JobRecord } from './job.ts';
+import { type Actor, JobState, type Cause, DedupeMode, isTerminal, type JobInput, type JobRecord } from './job.ts';
 import { type ResolvedInput, resolveInput } from './input.ts';
 import type { Handlers, ResolvedOptions } from './options.ts';
 import { evaluateBlockers } from './blockers.ts';
@@ -91,7 +92,20 @@ export function prepareUnit(
   return { inputs: resolved, ids, order };
 }
 
-export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: Effects, room: TickRoom | null = null): Promise<void> {
+/**
+ * Admits one unit (a `submitAll`) whole or not at all: idempotency and
+ * dedupe keys, graph order, key chains, backpressure. Jobs a debounced
+ * submit replaces go to `replaced`, for the tick to cancel once every unit
+ * is in.
+ */
+export async function admitUnit(
+  unit: SubmitUnit,
+  tick: Tick,
+  now: number,
+  fx: Effects,
+  room: TickRoom | null = null,
+  replaced: Replacement[] = [],
+): Promise<void> {
   const results: SubmitResult[] = new Array(unit.inputs.length);
   const records: Array<{ record: JobRecord; cause: Cause }> = [];
   // Only graphs, keys and idempotency need these: most units are one plain job.
@@ -100,6 +114,8 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   let refs: Map<string, JobRecord> | undefined;
   let keyTails: Map<string, JobRecord> | undefined;
   let deduplicated: SchedulerEvent[] | undefined;
+  let dedupes: Map<string, IdempotencyRecord> | undefined;
+  let replacing: Replacement[] | undefined;
   const inUnit = new Map<string, JobRecord>();
   const submitted: Cause = unit.actor === null ? SUBMITTED : { ...SUBMITTED, actor: unit.actor };
   try {
@@ -128,10 +144,43 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
             attempt: job.attempt,
             correlationId: correlationId(job),
             idempotencyKey: input.idempotencyKey,
+            dedupeKey: null,
           });
           continue;
         }
         keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
+      }
+
+      if (input.dedupe !== null) {
+        dedupes ??= new Map();
+        const name = dedupeRecordKey(input.dedupe.key);
+        const held = dedupes.get(name) ?? (await tick.idempotency(name));
+        const pending = held === undefined ? undefined : (inUnit.get(held.jobId) ?? (await tick.get(held.jobId)));
+        if (pending !== undefined && isPending(pending)) {
+          if (input.dedupe.mode === DedupeMode.throttle) {
+            results[i] = { job: pending, deduplicated: true };
+            if (input.ref !== null) {
+              refs ??= new Map();
+              refs.set(input.ref, pending);
+            }
+            deduplicated ??= [];
+            deduplicated.push({
+              name: EventName.deduplicated,
+              jobId: pending.id,
+              type: pending.type,
+              queue: pending.queue,
+              atMs: now,
+              attempt: pending.attempt,
+              correlationId: correlationId(pending),
+              idempotencyKey: null,
+              dedupeKey: input.dedupe.key,
+            });
+            continue;
+          }
+          replacing ??= [];
+          replacing.push({ id: pending.id, by: unit.ids[i]! });
+        }
+        dedupes.set(name, { key: name, jobId: unit.ids[i]!, fingerprint: '', expiresAtMs: now + input.idempotencyTtlMs });
       }
 
       let dependsOn: readonly string[] = NO_IDS;
@@ -185,7 +234,9 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
   }
   if (room !== null) {
     // All or nothing: a unit that does not fit is refused whole (a deduplicated job takes no room).
-    const full = room.take(records.filter(({ record }) => !isTerminal(record.state)).map(({ record }) => record));
+    // A job that replaces a pending one takes its room.
+    const replacers = new Set(replacing?.map((r) => r.by));
+    const full = room.take(records.filter(({ record }) => !isTerminal(record.state) && !replacers.has(record.id)).map(({ record }) => record));
     if (full !== null) {
       unit.reject(full);
       return;
@@ -196,6 +247,8 @@ export async function admitUnit(unit: SubmitUnit, tick: Tick, now: number, fx: E
     fx.transitions.push({ record, from: null, cause });
   }
   if (keys !== undefined) for (const key of keys.values()) tick.putIdempotency(key);
+  if (dedupes !== undefined) for (const key of dedupes.values()) tick.putIdempotency(key);
+  if (replacing !== undefined) replaced.push(...replacing);
   if (keyTails !== undefined) for (const [key, tail] of keyTails) setKeyTail(tick, key, tail.id);
   if (deduplicated !== undefined) fx.events.push(...deduplicated);
   fx.settle.push(() => unit.resolve(results));

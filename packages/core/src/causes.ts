@@ -23,6 +23,8 @@ export const CauseCode = {
   /** Gave its slot to critical work; the attempt is not counted. */
   preempted: 'preempted',
   cancelled: 'cancelled',
+  /** Replaced, before it started, by a newer job with the same debounce key. */
+  debounced: 'debounced',
   /** Sent back from the dead-letter set. */
   manualRetry: 'manual-retry',
   deadlineExceeded: 'deadline-exceeded',

@@ -57,9 +57,11 @@ export interface StalledEvent extends EventBase {
   readonly cause: Cause;
 }
 
+/** A submit answered with a job that exists: by its idempotency key, or by a throttling dedupe key. */
 export interface DeduplicatedEvent extends EventBase {
   readonly name: typeof EventName.deduplicated;
-  readonly idempotencyKey: string;
+  readonly idempotencyKey: string | null;
+  readonly dedupeKey: string | null;
 }
 
 export type SchedulerEvent = TransitionEvent | ProgressEvent | StalledEvent | DeduplicatedEvent;

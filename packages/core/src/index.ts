@@ -21,6 +21,7 @@ export {
   TRACEPARENT,
   fairnessKeyOf,
   DependencyFailurePolicy,
+  DedupeMode,
   FailureKind,
   TERMINAL_STATES,
   isTerminal,

@@ -1,5 +1,5 @@
 import { ValidationError } from './errors.ts';
-import { DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions, TRACEPARENT } from './job.ts';
+import { DedupeMode, DependencyFailurePolicy, type JobInput, type Json, PRIORITY_LEVELS, Priority, type RetryOptions, TRACEPARENT } from './job.ts';
 import { assertJson } from './json.ts';
 import { DEFAULT_QUEUE, type Handlers, type ResolvedOptions } from './options.ts';
 import { LIMITS } from './limits.ts';
@@ -14,6 +14,7 @@ const INPUT_FIELDS: ReadonlySet<string> = new Set([
   'key',
   'fairnessKey',
   'idempotencyKey',
+  'dedupe',
   'idempotencyTtlMs',
   'dependsOn',
   'onDependencyFailure',
@@ -40,6 +41,7 @@ export interface ResolvedInput {
   readonly key: string | null;
   readonly fairnessKey: string | null;
   readonly idempotencyKey: string | null;
+  readonly dedupe: { readonly key: string; readonly mode: DedupeMode } | null;
   readonly idempotencyTtlMs: number;
   readonly dependsOn: readonly string[];
   readonly onDependencyFailure: DependencyFailurePolicy;
@@ -137,6 +139,7 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     key: input.key === undefined ? null : text(`${field}.key`, input.key),
     fairnessKey: input.fairnessKey === undefined ? null : text(`${field}.fairnessKey`, input.fairnessKey),
     idempotencyKey: input.idempotencyKey === undefined ? null : text(`${field}.idempotencyKey`, input.idempotencyKey),
+    dedupe: resolveDedupe(`${field}.dedupe`, input.dedupe),
     idempotencyTtlMs: duration(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
     dependsOn,
     onDependencyFailure: policy,
@@ -156,4 +159,18 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     preemptible,
     network,
   };
+}
+
+function resolveDedupe(field: string, dedupe: JobInput['dedupe']): ResolvedInput['dedupe'] {
+  if (dedupe === undefined) return null;
+  if (dedupe === null || typeof dedupe !== 'object' || Array.isArray(dedupe)) {
+    throw new ValidationError(field, `Expected \`${field}\` to be an object { key, mode }, got ${show(dedupe)}`);
+  }
+  for (const name of Object.keys(dedupe)) {
+    if (name !== 'key' && name !== 'mode') throw new ValidationError(`${field}.${name}`, `Unknown field \`${field}.${name}\``);
+  }
+  if (!Object.values(DedupeMode).includes(dedupe.mode)) {
+    throw new ValidationError(`${field}.mode`, `Expected \`${field}.mode\` to be "throttle" or "debounce", got ${show(dedupe.mode)}`);
+  }
+  return { key: text(`${field}.key`, dedupe.key), mode: dedupe.mode };
 }

@@ -39,6 +39,15 @@ export function fairnessKeyOf(record: Pick<JobRecord, 'fairnessKey'>): string {
   return record.fairnessKey ?? '';
 }
 
+/** How a submit meets a pending job with the same dedupe key (see `JobInput.dedupe`). */
+export const DedupeMode = {
+  /** Keep the pending job; drop the new submit. */
+  throttle: 'throttle',
+  /** Replace the pending job with the new one. */
+  debounce: 'debounce',
+} as const;
+export type DedupeMode = (typeof DedupeMode)[keyof typeof DedupeMode];
+
 /** What a dependent does when a dependency fails or is cancelled. */
 export const DependencyFailurePolicy = {
   /** The dependent fails too (default). */
@@ -151,6 +160,8 @@ export interface JobRecord {
    */
   readonly fairnessKey: string | null;
   readonly idempotencyKey: string | null;
+  /** Its dedupe key and mode, if it was submitted with one (records stored by 0.2 lack the field). */
+  readonly dedupe: { readonly key: string; readonly mode: DedupeMode } | null;
   readonly dependsOn: readonly string[];
   /** The earlier job with the same ordering key that this one waits for. */
   readonly after: string | null;
@@ -210,6 +221,15 @@ export interface JobInput<Type extends string = string, Payload = Json> {
    */
   readonly fairnessKey?: string;
   readonly idempotencyKey?: string;
+  /**
+   * Deduplication while a job with the same `key` is pending (waiting,
+   * scheduled or ready: not yet started). `throttle`: the submit stores
+   * nothing and answers with the pending job (`deduplicated: true`).
+   * `debounce`: the pending job is cancelled (cause `debounced`) and this
+   * one takes its place; with `delayMs`, each submit pushes the run out.
+   * A job that has started is not affected: the next submit makes a new job.
+   */
+  readonly dedupe?: { readonly key: string; readonly mode: DedupeMode };
   /** @default options.idempotencyTtlMs */
   readonly idempotencyTtlMs?: number;
   /** Ids of existing jobs, or `ref`s of jobs in the same `submitAll`. */

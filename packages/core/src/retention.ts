@@ -1,3 +1,4 @@
+import { dedupeRecordKey } from './dedupe.ts';
 import type { JobRecord, JobState } from './job.ts';
 import type { ResolvedRetention } from './retention-options.ts';
 import type { Store } from './store.ts';
@@ -72,6 +73,11 @@ export class Retention {
         if (key.expiresAtMs > ctx.now) return false;
         ctx.tick.deleteIdempotency(key.key);
       }
+    }
+    // Its dedupe key, if it is still the key's last job: a finished job holds nothing back.
+    if (job.dedupe !== null && job.dedupe !== undefined) {
+      const name = dedupeRecordKey(job.dedupe.key);
+      if ((await ctx.tick.idempotency(name))?.jobId === job.id) ctx.tick.deleteIdempotency(name);
     }
     ctx.tick.delete(job.id);
     this.deleted++;

@@ -1,5 +1,6 @@
 import { admitUnit, prepareUnit } from './admission.ts';
 import { Backpressure, NO_BACKPRESSURE } from './backpressure.ts';
+import { type Replacement, replaceDebounced } from './dedupe.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
 import type { AttemptHost } from './attempt.ts';
 import { Claimer } from './claim.ts';
@@ -351,7 +352,9 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       carried = this.inbox.take();
       const { units, operations, stepWrites, beats } = carried;
       const room = this.backpressure?.room(this.congestion.unfinished) ?? null;
-      for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, room);
+      const replaced: Replacement[] = [];
+      for (const unit of units) await admitUnit(unit, ctx.tick, ctx.now, ctx.fx, room, replaced);
+      await replaceDebounced(ctx, this.dependents, replaced);
       // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
       for (const step of stepWrites) this.writeStep(ctx, step);
       const outcomes = this.inbox.takeOutcomes(carried, this.leases.expire(ctx.now));

@@ -65,6 +65,7 @@ export const jobSchema = v.strictObject(
     key: v.optional(name()),
     fairnessKey: v.optional(name()),
     idempotencyKey: v.optional(name()),
+    dedupe: v.optional(v.strictObject({ key: name(), mode: v.picklist(['throttle', 'debounce'], '"throttle" or "debounce"') }, 'an object')),
     idempotencyTtlMs: v.optional(ms(1, LIMITS.durationMs)),
     dependsOn: v.optional(v.pipe(v.array(name(), 'an array of job ids or refs'), v.maxLength(LIMITS.dependsOn, `at most ${LIMITS.dependsOn} dependencies`))),
     onDependencyFailure: v.optional(v.picklist(['fail', 'cancel', 'continue'], '"fail", "cancel" or "continue"')),

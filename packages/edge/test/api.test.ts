@@ -379,4 +379,27 @@ describe('HTTP API (workerd)', () => {
     expect(error).toMatchObject({ status: 400, code: 'validation', field: 'job.type', retryable: false });
     await clearAlarm('acme');
   });
+
+  it('throttles and debounces by a dedupe key, and refuses an unknown mode', async () => {
+    const submit = (text: string, mode: string) =>
+      call('POST', '/v1/queues/emails/jobs', {
+        token: GLOBEX,
+        body: JSON.stringify({ type: 'echo', payload: { text }, delayMs: 60_000, dedupe: { key: 'digest', mode } }),
+      });
+    const first = await submit('one', 'throttle');
+    expect(first.status).toBe(201);
+    const throttled = await submit('two', 'throttle');
+    expect(throttled.status).toBe(200);
+    expect(throttled.body).toMatchObject({ deduplicated: true, job: { id: first.body.job.id } });
+    const debounced = await submit('three', 'debounce');
+    expect(debounced.status).toBe(201);
+    expect(debounced.body.job.dedupe).toEqual({ key: 'digest', mode: 'debounce' });
+    const replaced = await call('GET', `/v1/queues/emails/jobs/${first.body.job.id}`, { token: GLOBEX });
+    expect(replaced.body).toMatchObject({ state: 'cancelled' });
+    expect(replaced.body.history.at(-1)!.cause.code).toBe('debounced');
+    const bad = await submit('four', 'squash');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('dedupe.mode');
+    await call('POST', `/v1/queues/emails/jobs/${debounced.body.job.id}/cancel`, { token: GLOBEX });
+  });
 });

@@ -1,3 +1,4 @@
+import { dedupeRecordKey } from '../../dedupe.ts';
 import { isBatonError, JobError, type QueueFullError } from '../../errors.ts';
 import { JobState } from '../../job.ts';
 import type { Handler } from '../../options.ts';
@@ -101,6 +102,23 @@ export function boundedStorage(harness: StoreHarness): ConformanceGroup {
         equal((await rig.store.get(kept.job.id))?.state, JobState.cancelled, 'cancelled jobs kept forever');
         const m = await rig.scheduler.metrics();
         equal(m.depth.succeeded.total, 1, 'only the job submitted since');
+      },
+    ),
+
+    scenario(
+      'deletes a dedupe key with the last job it points to, and not before',
+      () => ({ handlers: { ok: noop }, retention: { succeededMs: MINUTE, cancelledMs: MINUTE, everyMs: 1_000 } }),
+      async (rig) => {
+        const debounce = { key: 'doc', mode: 'debounce' } as const;
+        const first = await rig.scheduler.submit({ type: 'ok', dedupe: debounce, delayMs: 1_000 });
+        const last = await rig.scheduler.submit({ type: 'ok', dedupe: debounce, delayMs: 1_000 });
+        const record = async () => (await rig.store.idempotency(dedupeRecordKey('doc')))?.jobId;
+        equal(await record(), last.job.id, 'the key points at the last job');
+        await rig.advance(2 * MINUTE);
+        await rig.scheduler.submit({ type: 'ok' }); // a tick that sweeps
+        await rig.settle();
+        equal(await rig.store.get(first.job.id), undefined, 'the replaced job deleted past its retention');
+        equal(await record(), undefined, 'the key went with the last job');
       },
     ),
 

@@ -14,6 +14,7 @@ export function sampleRecord(overrides: Partial<JobRecord> = {}): JobRecord {
     priority: 2,
     key: null,
     fairnessKey: null,
+    dedupe: null,
     idempotencyKey: null,
     dependsOn: [],
     after: null,
