@@ -5,7 +5,7 @@
 import { claimGoal } from './edge.ts';
 import type { ClaimCost } from './lib/claim-cost.ts';
 import { openBenchPage } from './lib/chromium.ts';
-import { median, table } from './lib/stats.ts';
+import { median, table, printGoals } from './lib/stats.ts';
 
 export interface BrowserResults {
   readonly throughput: Array<{ jobs: number; baton: number; raw: number; keyval: number }>;
@@ -75,11 +75,5 @@ export function printBrowser(r: BrowserResults): void {
   );
   console.log(`submits: one Comlink call per job ${Math.round(c.oneCallPerJobJobsPerS!)} jobs/s, one batched call ${Math.round(c.batchedJobsPerS!)} jobs/s`);
   console.log(`main thread blocked per 10 KiB submit: p50 ${c.blockedPer10KiBP50Ms!.toFixed(3)} ms, p99 ${c.blockedPer10KiBP99Ms!.toFixed(3)} ms`);
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(r.goals);
 }

@@ -6,7 +6,7 @@
  */
 import { unstable_dev } from 'wrangler';
 import type { ClaimCost } from './lib/claim-cost.ts';
-import { median, range, table } from './lib/stats.ts';
+import { median, range, table, printGoals } from './lib/stats.ts';
 
 export interface EdgeResults {
   readonly throughput: Array<{ system: string; jobs: number; jobsPerSecond: number; range: [number, number] }>;
@@ -155,11 +155,5 @@ export function printEdge(r: EdgeResults): void {
     `single submit over HTTP on loopback: p50 ${r.submitLatencyMs.p50.toFixed(2)} ms, p99 ${r.submitLatencyMs.p99.toFixed(2)} ms (${r.submitLatencyMs.samples} requests)`,
   );
   console.log(`  the same request stopped at the worker (401, no object): p50 ${r.workerFloorMs.p50.toFixed(2)} ms, p99 ${r.workerFloorMs.p99.toFixed(2)} ms`);
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(r.goals);
 }

@@ -7,7 +7,7 @@
 import { startChaosProxy } from '../test/chaos-proxy.ts';
 import { openBenchPage } from './lib/chromium.ts';
 import { startWranglerDev } from '../test/wrangler-dev.ts';
-import { median, table } from './lib/stats.ts';
+import { median, table, printGoals } from './lib/stats.ts';
 import type { DrainResult } from './outbox/main.ts';
 
 export interface OutboxResults {
@@ -78,11 +78,5 @@ export function printOutbox(r: OutboxResults): void {
       ]),
     ),
   );
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(r.goals);
 }

@@ -19,7 +19,7 @@ import { runRetention } from './retention.ts';
 import { printNoisyKey, runNoisyKey } from './sim/noisy-key.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
-import { median, range, table } from './lib/stats.ts';
+import { median, printGoals, range, table } from './lib/stats.ts';
 import { runSizes, sizeGoals } from './sizes.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
@@ -145,13 +145,7 @@ if (SCENARIOS.has('core')) {
       return { goal: `cost at a 100k backlog ≤ 1.5× cost at 1k (concurrency ${c})`, value: `${ratio.toFixed(2)}×`, met: ratio <= 1.5 };
     }),
   ];
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(goals);
 
   save('core-throughput', { jobs: JOBS, runs: RUNS, rows, goals });
 }
@@ -177,12 +171,8 @@ if (SCENARIOS.has('otel')) {
     { goal: 'no provider ≤ 2 %', value: pct(rows[1]!.overhead), met: (rows[1]!.overhead ?? 1) <= 0.02 },
     { goal: 'SDK provider ≤ 15 %', value: pct(rows[2]!.overhead), met: (rows[2]!.overhead ?? 1) <= 0.15 },
   ];
-  console.log(
-    `\n${table(
-      ['goal', 'measured', 'met'],
-      goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-    )}\nspans exported in the last run: ${rows[2]!.spans}\n`,
-  );
+  printGoals(goals);
+  console.log(`spans exported in the last run: ${rows[2]!.spans}\n`);
   save('otel', { config, runs: RUNS, rows, goals });
 }
 

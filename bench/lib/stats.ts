@@ -14,3 +14,20 @@ export function table(headers: readonly string[], rows: ReadonlyArray<readonly s
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
+
+/** A benchmark goal as every scenario reports it. */
+export interface Goal {
+  readonly goal: string;
+  readonly value: string;
+  readonly met: boolean;
+}
+
+/** Prints the goals' table under a scenario's figures. */
+export function printGoals(goals: readonly Goal[]): void {
+  console.log(
+    `\n${table(
+      ['goal', 'measured', 'met'],
+      goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
+    )}`,
+  );
+}

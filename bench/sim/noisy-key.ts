@@ -10,7 +10,7 @@ import { createRandom, createScheduler, MemoryStore } from '@baton/core';
 import { systemClock } from '@baton/core/system';
 import { SeededRandom } from '@baton/core/testing';
 import PQueue from 'p-queue';
-import { table } from '../lib/stats.ts';
+import { table, printGoals } from '../lib/stats.ts';
 
 const SLOTS = 10;
 const WORK_MS = 10;
@@ -156,11 +156,5 @@ export function printNoisyKey(r: NoisyReport): void {
       ]),
     ),
   );
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(r.goals);
 }

@@ -13,7 +13,7 @@ import { createRandom, createScheduler, DEFAULT_SHARES, MemoryStore, Priority } 
 import { systemClock } from '@baton/core/system';
 import { SeededRandom } from '@baton/core/testing';
 import PQueue from 'p-queue';
-import { table } from '../lib/stats.ts';
+import { table, printGoals } from '../lib/stats.ts';
 
 const SLOTS = 10;
 const WORK_MS = 10;
@@ -229,11 +229,5 @@ export function printOverload(r: OverloadReport): void {
       ]),
     ),
   );
-  console.log(
-    '\n' +
-      table(
-        ['goal', 'measured', 'met'],
-        r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-      ),
-  );
+  printGoals(r.goals);
 }

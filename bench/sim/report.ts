@@ -1,4 +1,4 @@
-import { table } from '../lib/stats.ts';
+import { printGoals, table } from '../lib/stats.ts';
 import { FLAPPING, OUTAGE, STORM_SYSTEMS, runStorm, type StormResult, type StormScenario } from './retry-storm.ts';
 
 export interface StormReport {
@@ -67,12 +67,6 @@ export function printStorms(reports: readonly StormReport[]): void {
         ]),
       ),
     );
-    console.log(
-      '\n' +
-        table(
-          ['goal', 'measured', 'met'],
-          r.goals.map((g) => [g.goal, g.value, g.met ? 'yes' : 'NO']),
-        ),
-    );
+    printGoals(r.goals);
   }
 }

@@ -121,6 +121,26 @@ export async function admitUnit(
   try {
     for (const i of unit.order) {
       const input = unit.inputs[i]!;
+      /** The submit is answered with a job that exists, announced as deduplicated. */
+      const answerWith = (job: JobRecord, idempotencyKey: string | null, dedupeKey: string | null): void => {
+        results[i] = { job, deduplicated: true };
+        if (input.ref !== null) {
+          refs ??= new Map();
+          refs.set(input.ref, job);
+        }
+        deduplicated ??= [];
+        deduplicated.push({
+          name: EventName.deduplicated,
+          jobId: job.id,
+          type: job.type,
+          queue: job.queue,
+          atMs: now,
+          attempt: job.attempt,
+          correlationId: correlationId(job),
+          idempotencyKey,
+          dedupeKey,
+        });
+      };
       if (input.idempotencyKey !== null) {
         keys ??= new Map();
         created ??= new Map();
@@ -129,23 +149,7 @@ export async function admitUnit(
         const job = existing === undefined || existing.expiresAtMs <= now ? undefined : (created.get(existing.jobId) ?? (await tick.get(existing.jobId)));
         if (existing !== undefined && job !== undefined) {
           if (existing.fingerprint !== fingerprint) throw new IdempotencyConflictError(input.idempotencyKey, existing.jobId);
-          results[i] = { job, deduplicated: true };
-          if (input.ref !== null) {
-            refs ??= new Map();
-            refs.set(input.ref, job);
-          }
-          deduplicated ??= [];
-          deduplicated.push({
-            name: EventName.deduplicated,
-            jobId: job.id,
-            type: job.type,
-            queue: job.queue,
-            atMs: now,
-            attempt: job.attempt,
-            correlationId: correlationId(job),
-            idempotencyKey: input.idempotencyKey,
-            dedupeKey: null,
-          });
+          answerWith(job, input.idempotencyKey, null);
           continue;
         }
         keys.set(input.idempotencyKey, { key: input.idempotencyKey, jobId: unit.ids[i]!, fingerprint, expiresAtMs: now + input.idempotencyTtlMs });
@@ -158,23 +162,7 @@ export async function admitUnit(
         const pending = held === undefined ? undefined : (inUnit.get(held.jobId) ?? (await tick.get(held.jobId)));
         if (pending !== undefined && isPending(pending)) {
           if (input.dedupe.mode === DedupeMode.throttle) {
-            results[i] = { job: pending, deduplicated: true };
-            if (input.ref !== null) {
-              refs ??= new Map();
-              refs.set(input.ref, pending);
-            }
-            deduplicated ??= [];
-            deduplicated.push({
-              name: EventName.deduplicated,
-              jobId: pending.id,
-              type: pending.type,
-              queue: pending.queue,
-              atMs: now,
-              attempt: pending.attempt,
-              correlationId: correlationId(pending),
-              idempotencyKey: null,
-              dedupeKey: input.dedupe.key,
-            });
+            answerWith(pending, null, input.dedupe.key);
             continue;
           }
           replacing ??= [];
