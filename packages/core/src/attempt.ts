@@ -1,8 +1,26 @@
 import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyKey } from './context.ts';
 import { CancelledError, ValidationError } from './errors.ts';
+import { LIMITS } from './limits.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
 import type { Json, JobRecord, TraceContext } from './job.ts';
+
+/** The step names `ctx.sleep` stores its wake times under: `\u0000sleep:0`, `\u0000sleep:1`, … */
+const SLEEP_STEP = '\u0000sleep:';
+
+/**
+ * What `ctx.sleep` throws once it has stored its wake time: the attempt ends
+ * as a sleep. A handler need not catch it; one that does is still put to
+ * sleep when it returns.
+ */
+export class SleepingSignal extends Error {
+  readonly untilMs: number;
+  constructor(untilMs: number) {
+    super(`sleeping until ${new Date(untilMs).toISOString()}: the job runs again then`);
+    this.name = 'SleepingSignal';
+    this.untilMs = untilMs;
+  }
+}
 
 /** What an attempt needs from the scheduler that runs it. */
 export interface AttemptHost {
@@ -40,6 +58,10 @@ export class Attempt implements JobContext {
   private abortReason: unknown = undefined;
   private steps: ReadonlyMap<string, Json> | null = null;
   private readonly written = new Map<string, Json>();
+  /** `ctx.sleep` calls so far in this attempt: the n-th is the same sleep in every attempt. */
+  private sleeps = 0;
+  /** Set once the handler asked to sleep: the attempt ends as a sleep until then. */
+  sleepingUntil: number | null = null;
 
   constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
     this.host = host;
@@ -102,6 +124,36 @@ export class Attempt implements JobContext {
     await this.host.writeStep(this, name, result);
     this.written.set(name, result);
     return result;
+  }
+
+  sleep(durationMs: number): Promise<void> {
+    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0 || durationMs > LIMITS.durationMs) {
+      return Promise.reject(
+        new ValidationError('durationMs', `Expected \`durationMs\` to be a finite number from 0 to ${LIMITS.durationMs}, got ${String(durationMs)}`),
+      );
+    }
+    return this.sleepFrom(() => this.host.now() + durationMs);
+  }
+
+  sleepUntil(timeMs: number): Promise<void> {
+    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < 0) {
+      return Promise.reject(new ValidationError('timeMs', `Expected \`timeMs\` to be a time in ms since the epoch, got ${String(timeMs)}`));
+    }
+    return this.sleepFrom(() => timeMs);
+  }
+
+  /**
+   * The n-th sleep of the handler: its wake time is stored as a step the
+   * first time (so every later attempt finds the same time); until then
+   * the attempt ends here, as a sleep, and the job runs again at that time.
+   */
+  private async sleepFrom(wakeAt: () => number): Promise<void> {
+    const untilMs = await this.step(`${SLEEP_STEP}${this.sleeps++}`, () => wakeAt());
+    if (this.host.now() >= untilMs) return;
+    this.sleepingUntil = untilMs;
+    const sleeping = new SleepingSignal(untilMs);
+    this.abort(sleeping);
+    throw sleeping;
   }
 
   /** Why a step cannot start: the attempt's abort reason, or a cancel if it had none. */

@@ -20,6 +20,8 @@ export const CauseCode = {
   /** Parked while the network is down; no attempt spent. */
   offline: 'offline',
   online: 'online',
+  /** Its handler called `ctx.sleep`: it waits for the time, its slot given up; the attempt is not counted. */
+  sleeping: 'sleeping',
   /** Gave its slot to critical work; the attempt is not counted. */
   preempted: 'preempted',
   cancelled: 'cancelled',

@@ -48,6 +48,23 @@ export interface JobContext {
    * await ctx.step('email', () => mail.send(receipt(charge)));
    */
   step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>): Promise<T>;
+  /**
+   * A durable sleep: the job gives up its slot and its lease, and runs again
+   * once `durationMs` has passed, even across a crash or a restart. The
+   * handler starts over then: its completed steps return their stored
+   * results and this sleep returns at once, so the code after it continues.
+   * The n-th sleep of a handler is the same sleep in every attempt: call
+   * them in the same order each time, as steps. The time asleep spends no
+   * attempt; the job's deadline still holds (a sleep past it fails the job).
+   *
+   * @example
+   * await ctx.step('send welcome', () => mail.send(welcome(user)));
+   * await ctx.sleep(3 * 24 * 60 * 60 * 1000);
+   * await ctx.step('send tips', () => mail.send(tips(user)));
+   */
+  sleep(durationMs: number): Promise<void>;
+  /** As `sleep`, until a time (ms since the epoch). */
+  sleepUntil(timeMs: number): Promise<void>;
 }
 
 /** What a step's function is told. */

@@ -4,7 +4,7 @@ import type { SchedulerEvent } from './events.ts';
 /** How an attempt ended, as a trace records it. */
 export interface AttemptEnd {
   /** `succeeded`, `retry` (with its delay), `failed`, `parked` (offline), or `abandoned` (cancelled, preempted, stopped). */
-  readonly outcome: 'succeeded' | 'retry' | 'failed' | 'parked' | 'abandoned';
+  readonly outcome: 'succeeded' | 'retry' | 'failed' | 'parked' | 'sleeping' | 'abandoned';
   readonly failure: Failure | null;
   readonly retryDelayMs: number | null;
 }

@@ -10,7 +10,9 @@ import type { TickContext } from './tick-context.ts';
 /** What a finished (or given up) attempt leads to, as the tick that settles it sees it. */
 export type Outcome =
   | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
-  | { readonly attempt: Attempt; readonly ok: false; readonly failure: Failure; readonly deadline: boolean };
+  | { readonly attempt: Attempt; readonly ok: false; readonly failure: Failure; readonly deadline: boolean }
+  /** The handler called `ctx.sleep`: the job waits until `untilMs`, its slot given up, its attempt not counted. */
+  | { readonly attempt: Attempt; readonly ok: 'sleep'; readonly untilMs: number };
 
 /** Progress a handler reported since the last tick (a heartbeat with a value). */
 export type Beats = Map<string, { progress: Json | undefined }>;

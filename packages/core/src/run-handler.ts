@@ -35,7 +35,8 @@ export function runHandler(
   const settle = (outcome: Outcome): void => {
     if (attempt.settled) return;
     attempt.settled = true;
-    report(outcome);
+    // A handler that asked to sleep ends its attempt as a sleep, whatever it did after the request.
+    report(attempt.sleepingUntil === null ? outcome : { attempt, ok: 'sleep', untilMs: attempt.sleepingUntil });
   };
   result.then(
     (value) => {

@@ -3,7 +3,8 @@ import type { Congestion } from './congestion.ts';
 import type { Connectivity } from './connectivity.ts';
 import type { Dependents } from './dependents.ts';
 import type { ResourceHealth } from './health.ts';
-import { type Cause, FailureKind, JobState } from './job.ts';
+import { failure } from './failure.ts';
+import { type Cause, FailureKind, type JobRecord, JobState } from './job.ts';
 import { type Beats, type Leases, type Outcome, progressEvent } from './leases.ts';
 import type { MetricsRecorder } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -57,6 +58,11 @@ export class Settler {
     }
     metrics.run.record(now - attempt.startedAtMs);
 
+    if (outcome.ok === 'sleep') {
+      attempt.span?.end({ outcome: 'sleeping', failure: null, retryDelayMs: null });
+      await this.sleep(ctx, base, outcome.untilMs);
+      return;
+    }
     // Any answer means the network works; only network errors in a row mean it does not.
     if (base.network && (outcome.ok || outcome.failure.kind !== FailureKind.offline)) connectivity.answered();
     if (outcome.ok) {
@@ -92,5 +98,17 @@ export class Settler {
       attempt.span?.end({ outcome: 'retry', failure: fault, retryDelayMs: decision.patch.retryDelayMs ?? null });
       ctx.put(transition(base, decision.to, now, decision.cause, decision.patch), base, decision.cause);
     }
+  }
+
+  /** The handler went to sleep: the job waits for the time, its attempt given back; past its deadline, it fails. */
+  private async sleep(ctx: TickContext, base: JobRecord, untilMs: number): Promise<void> {
+    const until = new Date(untilMs).toISOString();
+    if (base.deadlineAtMs !== null && untilMs >= base.deadlineAtMs) {
+      const fault = failure(FailureKind.timeout, CauseCode.deadlineExceeded, `a sleep until ${until} would end after the deadline ${base.deadlineAtMs}`);
+      await this.p.dependents.fail(ctx, base, { code: CauseCode.deadlineExceeded, message: fault.message }, fault);
+      return;
+    }
+    const cause: Cause = { code: CauseCode.sleeping, message: `sleeping until ${until}; the attempt is not counted` };
+    ctx.put(transition(base, JobState.scheduled, ctx.now, cause, { attempt: base.attempt - 1, runAtMs: untilMs, dueAtMs: untilMs, rank: null }), base, cause);
   }
 }

@@ -2,6 +2,7 @@ import { JobState } from '../../job.ts';
 import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok, rejects } from '../assert.ts';
 import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
+import { START_MS } from '../rig.ts';
 import { scenarios } from './scenario.ts';
 
 /**
@@ -194,6 +195,75 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
           'validation',
           'an unknown mode is refused',
         );
+      },
+    ),
+
+    scenario<{ onboard: Handler; other: Handler }, { effects: string[] }>(
+      'sleeps durably: gives up its slot, runs on at the time, across a crash, without repeating its steps or spending attempts',
+      (rig) => {
+        const state = { effects: [] as string[] };
+        return {
+          state,
+          queues: { default: { concurrency: 1 } },
+          handlers: {
+            onboard: async (_p: null, ctx) => {
+              await ctx.step('welcome', () => state.effects.push(`welcome at ${rig().clock.now() - START_MS}`));
+              await ctx.sleep(2_000);
+              await ctx.step('tips', () => state.effects.push(`tips at ${rig().clock.now() - START_MS}`));
+              await ctx.sleepUntil(START_MS + 10_000);
+              return ctx.step('survey', () => {
+                state.effects.push(`survey at ${rig().clock.now() - START_MS}`);
+                return 'done';
+              });
+            },
+            other: async () => void state.effects.push(`other at ${rig().clock.now() - START_MS}`),
+          },
+        };
+      },
+      async (rig, state) => {
+        const { job } = await rig.scheduler.submit({ type: 'onboard', retry: { maxAttempts: 1 } });
+        await rig.advance(10);
+        const asleep = (await rig.store.get(job.id))!;
+        equal(asleep.state, JobState.scheduled, 'asleep: scheduled, not running');
+        equal(asleep.runAtMs, START_MS + 2_000, 'until its wake time');
+        equal(asleep.history.at(-1)!.cause.code, 'sleeping', 'the cause says so');
+        equal(asleep.attempt, 0, 'the attempt that went to sleep is not counted');
+        await rig.scheduler.submit({ type: 'other' });
+        await rig.advance(100);
+        deepEqual(state.effects, ['welcome at 0', 'other at 10'], 'its one slot went to other work meanwhile');
+        await rig.advance(2_000);
+        deepEqual(state.effects.slice(2), ['tips at 2000'], 'woke at its time; its first step did not run again');
+        await rig.crashAndRestart(); // asleep until +10 s when the scheduler goes
+        await rig.advance(8_000);
+        deepEqual(state.effects.slice(3), ['survey at 10000'], 'the second sleep held across the crash');
+        const done = (await rig.store.get(job.id))!;
+        equal(done.state, JobState.succeeded, 'finished');
+        equal(done.result, 'done', 'with its result');
+        equal(done.attempt, 1, 'on one counted attempt, though it ran three times (maxAttempts 1)');
+        equal(done.history.filter((t) => t.cause.code === 'sleeping').length, 2, 'two sleeps in its history');
+      },
+    ),
+
+    scenario<{ nap: Handler }>(
+      'fails a job whose sleep would end after its deadline, and refuses a bad duration',
+      () => ({
+        handlers: {
+          nap: async (p: { ms: number }, ctx) => {
+            await ctx.sleep(p.ms);
+            return 'woke';
+          },
+        },
+      }),
+      async (rig) => {
+        const late = await rig.scheduler.submit({ type: 'nap', payload: { ms: 5_000 }, deadlineAtMs: START_MS + 1_000 });
+        const bad = await rig.scheduler.submit({ type: 'nap', payload: { ms: -1 }, retry: { maxAttempts: 1 } });
+        await rig.advance(100);
+        const failed = (await rig.store.get(late.job.id))!;
+        equal(failed.state, JobState.failed, 'failed at once, not after sleeping in vain');
+        equal(failed.history.at(-1)!.cause.code, 'deadline-exceeded', 'cause deadline-exceeded');
+        const refused = (await rig.store.get(bad.job.id))!;
+        equal(refused.state, JobState.failed, 'a negative duration fails the attempt');
+        ok(refused.error!.message.includes('durationMs'), `naming the argument: ${refused.error!.message}`);
       },
     ),
   ];
