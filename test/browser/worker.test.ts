@@ -79,6 +79,12 @@ describe('several workers on one database: one leader by Web Lock, the rest forw
     await expect.poll(() => seen).toContain(`job.succeeded:${job.id}`);
     await off();
 
+    // A signal from the follower's page reaches the job through the leader.
+    const { job: review } = await follower.submit({ type: 'approve' });
+    await expect.poll(async () => (await follower.get(review.id))?.state).toBe('scheduled');
+    expect((await follower.signal(review.id, 'verdict', { ok: true })).id).toBe(review.id);
+    expect((await follower.waitFor(review.id)).result).toEqual({ ok: true });
+
     // The leader's tab closes with a job still to come: the follower takes over and runs it.
     const { job: later } = await follower.submit({ type: 'resize', payload: { width: 8, height: 8 }, delayMs: 200 });
     leader.close();
@@ -87,7 +93,7 @@ describe('several workers on one database: one leader by Web Lock, the rest forw
     const done = await follower.waitFor(later.id);
     expect(done.state).toBe('succeeded');
     expect(done.attempt).toBe(1);
-    expect((await follower.list({})).jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
+    expect((await follower.list({})).jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded', 'succeeded']);
     follower.close();
     workers[1 - leaderIndex]!.terminate();
   });

@@ -180,6 +180,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
     list: (query) => call('list', query) as ReturnType<WorkerApi['list']>,
     cancel: (id) => call('cancel', id) as ReturnType<WorkerApi['cancel']>,
     retry: (id) => call('retry', id) as ReturnType<WorkerApi['retry']>,
+    signal: (request) => call('signal', request) as ReturnType<WorkerApi['signal']>,
     waitFor: (id) => call('waitFor', id) as ReturnType<WorkerApi['waitFor']>,
     metrics: () => call('metrics', undefined) as ReturnType<WorkerApi['metrics']>,
     steps: (id) => call('steps', id) as ReturnType<WorkerApi['steps']>,

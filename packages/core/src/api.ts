@@ -78,6 +78,8 @@ export interface SchedulerApi<H extends Handlers = Handlers> {
   cancel(id: string, options?: RequestOptions): Promise<JobOf<H>>;
   /** Sends a failed job back to run. */
   retry(id: string, options?: RequestOptions): Promise<JobOf<H>>;
+  /** Sends signal `name` to a job, for `ctx.waitForSignal` (the first of a name is kept). */
+  signal(id: string, name: string, payload?: Json, options?: RequestOptions): Promise<JobOf<H>>;
   /** Resolves with the job once it has succeeded, failed or been cancelled. Given a submitted job, its result is typed. */
   waitFor<T extends TypeOf<H>>(job: string | { readonly id: string; readonly type: T }): Promise<JobOf<H, T>>;
   metrics(): Promise<MetricsSnapshot>;
@@ -98,6 +100,8 @@ export interface SchedulerEndpoint {
   list(query: ListQuery): Promise<Result<ListPage>>;
   cancel(id: string, options?: RequestOptions): Promise<Result<JobRecord>>;
   retry(id: string, options?: RequestOptions): Promise<Result<JobRecord>>;
+  /** One argument, so a call crosses a thread or a tab as one value. */
+  signal(request: { readonly id: string; readonly name: string; readonly payload: Json }, options?: RequestOptions): Promise<Result<JobRecord>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<Result<MetricsSnapshot>>;
   steps(id: string): Promise<Result<readonly StepRecord[]>>;

@@ -1,6 +1,7 @@
 import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyKey } from './context.ts';
 import { CancelledError, ValidationError } from './errors.ts';
 import { LIMITS } from './limits.ts';
+import { SignalTimeoutError, signalStep, WAIT_STEP } from './signals.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
 import type { Json, JobRecord, TraceContext } from './job.ts';
@@ -62,6 +63,10 @@ export class Attempt implements JobContext {
   private sleeps = 0;
   /** Set once the handler asked to sleep: the attempt ends as a sleep until then. */
   sleepingUntil: number | null = null;
+  /** `ctx.waitForSignal` calls so far in this attempt. */
+  private waits = 0;
+  /** The signal the attempt's sleep waits for, if it does. */
+  waitingForSignal: string | null = null;
 
   constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
     this.host = host;
@@ -140,6 +145,30 @@ export class Attempt implements JobContext {
       return Promise.reject(new ValidationError('timeMs', `Expected \`timeMs\` to be a time in ms since the epoch, got ${String(timeMs)}`));
     }
     return this.sleepFrom(() => timeMs);
+  }
+
+  async waitForSignal<T extends Json = Json>(name: string, options: { readonly timeoutMs?: number } = {}): Promise<T> {
+    if (typeof name !== 'string' || name.length === 0 || name.length > LIMITS.nameChars) {
+      throw new ValidationError('name', `Expected the signal \`name\` to be a non-empty string of at most ${LIMITS.nameChars} characters, got ${String(name)}`);
+    }
+    const timeoutMs = options.timeoutMs ?? null;
+    if (timeoutMs !== null && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > LIMITS.durationMs)) {
+      throw new ValidationError('timeoutMs', `Expected \`timeoutMs\` to be a finite number from 0 to ${LIMITS.durationMs}, got ${String(timeoutMs)}`);
+    }
+    const n = this.waits++;
+    const step = signalStep(name);
+    this.steps ??= await this.host.loadSteps(this.record.id);
+    if (this.steps.has(step)) return this.steps.get(step) as T;
+    const untilMs = await this.step(`${WAIT_STEP}${n}`, () => this.host.now() + (timeoutMs ?? LIMITS.horizonMs));
+    // It may have come while this attempt ran: read the steps again.
+    this.steps = await this.host.loadSteps(this.record.id);
+    if (this.steps.has(step)) return this.steps.get(step) as T;
+    if (this.host.now() >= untilMs) throw new SignalTimeoutError(name, timeoutMs);
+    this.sleepingUntil = untilMs;
+    this.waitingForSignal = name;
+    const sleeping = new SleepingSignal(untilMs);
+    this.abort(sleeping);
+    throw sleeping;
   }
 
   /**

@@ -22,6 +22,10 @@ export const CauseCode = {
   online: 'online',
   /** Its handler called `ctx.sleep`: it waits for the time, its slot given up; the attempt is not counted. */
   sleeping: 'sleeping',
+  /** Its handler waits for a signal (`ctx.waitForSignal`), its slot given up; the attempt is not counted. */
+  waitingForSignal: 'waiting-for-signal',
+  /** A signal it waited for arrived. */
+  signalled: 'signalled',
   /** Gave its slot to critical work; the attempt is not counted. */
   preempted: 'preempted',
   cancelled: 'cancelled',

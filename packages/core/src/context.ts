@@ -65,6 +65,19 @@ export interface JobContext {
   sleep(durationMs: number): Promise<void>;
   /** As `sleep`, until a time (ms since the epoch). */
   sleepUntil(timeMs: number): Promise<void>;
+  /**
+   * Waits durably for signal `name` (sent with `signal(jobId, name,
+   * payload)` from the API, a page, or another job) and returns its
+   * payload. A signal sent before the wait is kept and returns at once.
+   * Meanwhile the job holds no slot and no lease, as in `sleep`; the n-th
+   * wait is the same wait in every attempt. Past `timeoutMs` (default: a
+   * year), the wait throws a `SignalTimeoutError` (a timeout: the job's
+   * retry policy decides); past the job's deadline, the job fails.
+   *
+   * @example
+   * const { approved } = await ctx.waitForSignal<{ approved: boolean }>('review', { timeoutMs: 86_400_000 });
+   */
+  waitForSignal<T extends Json = Json>(name: string, options?: { readonly timeoutMs?: number }): Promise<T>;
 }
 
 /** What a step's function is told. */

@@ -52,6 +52,8 @@ export {
 export { DEFAULT_SHARES, type ClassShares, type PriorityName } from './shares.ts';
 export type { KeyOptions } from './fair-keys.ts';
 export { LIMITS } from './limits.ts';
+export { SignalTimeoutError } from './signals.ts';
+export { SleepingSignal } from './attempt.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
 export { DEFAULT_BACKOFF, BackoffKind, Jitter, type Backoff, type BackoffInput } from './backoff.ts';

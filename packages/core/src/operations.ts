@@ -2,13 +2,16 @@ import type { Dependents } from './dependents.ts';
 import { CauseCode } from './causes.ts';
 import { BatonError, CancelledError, IllegalTransitionError, UnknownJobError } from './errors.ts';
 import { manualRetry } from './manual-retry.ts';
-import { type Actor, type Cause, isTerminal, type JobRecord, JobState } from './job.ts';
+import { type Actor, type Cause, isTerminal, type Json, type JobRecord, JobState } from './job.ts';
+import { deliverSignal } from './deliver-signal.ts';
 import type { Leases } from './leases.ts';
 import type { TickContext } from './tick-context.ts';
 
-/** A cancel or a dead-letter retry, waiting for the next tick. */
+/** A cancel, a dead-letter retry or a signal, waiting for the next tick. */
 export interface Operation {
-  readonly kind: 'cancel' | 'retry';
+  readonly kind: 'cancel' | 'retry' | 'signal';
+  /** For a signal: its name and payload. */
+  readonly signal?: { readonly name: string; readonly payload: Json };
   readonly id: string;
   /** Who asked, for the audit trail. */
   readonly actor: Actor | null;
@@ -39,7 +42,15 @@ export class Operations {
       op.reject(new UnknownJobError(op.id));
       return;
     }
-    if (op.kind === 'cancel') {
+    if (op.kind === 'signal') {
+      if (isTerminal(base.state)) {
+        op.reject(new IllegalTransitionError(base.id, base.state, 'signalled'));
+        return;
+      }
+      await deliverSignal(ctx, base, op.signal!.name, op.signal!.payload);
+      const job = ctx.current(base);
+      ctx.fx.settle.push(() => op.resolve(job));
+    } else if (op.kind === 'cancel') {
       if (isTerminal(base.state)) {
         op.reject(new IllegalTransitionError(base.id, base.state, JobState.cancelled));
         return;

@@ -36,7 +36,7 @@ export function runHandler(
     if (attempt.settled) return;
     attempt.settled = true;
     // A handler that asked to sleep ends its attempt as a sleep, whatever it did after the request.
-    report(attempt.sleepingUntil === null ? outcome : { attempt, ok: 'sleep', untilMs: attempt.sleepingUntil });
+    report(attempt.sleepingUntil === null ? outcome : { attempt, ok: 'sleep', untilMs: attempt.sleepingUntil, signal: attempt.waitingForSignal });
   };
   result.then(
     (value) => {

@@ -13,7 +13,9 @@ import type { SubmittedJob } from './instrumentation.ts';
 import { Emitter, type EventName, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
 import { ResourceHealth } from './health.ts';
 import { createIdGenerator } from './ids.ts';
-import type { JobInput, JobRecord } from './job.ts';
+import type { JobInput, JobRecord, Json } from './job.ts';
+import { assertJson } from './json.ts';
+import { text } from './validate.ts';
 import { Leases } from './leases.ts';
 import { MetricsRecorder, type MetricsSnapshot } from './metrics.ts';
 import { type Operation, Operations } from './operations.ts';
@@ -241,6 +243,22 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     return this.operate('retry', id, options) as Promise<JobOf<H>>;
   }
 
+  /**
+   * Sends signal `name` to a job: a handler waiting for it
+   * (`ctx.waitForSignal`) wakes with `payload`; one that waits later gets
+   * it at once. The first signal of a name is kept. Resolves with the job;
+   * refused for a job that has finished.
+   */
+  signal(id: string, name: string, payload: Json = null, options: RequestOptions = {}): Promise<JobOf<H>> {
+    try {
+      text('name', name);
+      assertJson(payload, 'payload');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.operate('signal', id, options, { name, payload }) as Promise<JobOf<H>>;
+  }
+
   get(id: string): Promise<JobOf<H> | undefined> {
     return this.store.get(id) as Promise<JobOf<H> | undefined>;
   }
@@ -300,11 +318,11 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     while (this.pumping !== null) await this.pumping;
   }
 
-  private operate(kind: Operation['kind'], id: string, options: RequestOptions): Promise<JobRecord> {
+  private operate(kind: Operation['kind'], id: string, options: RequestOptions, signal?: Operation['signal']): Promise<JobRecord> {
     if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
     if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
     return new Promise((resolve, reject) => {
-      this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject });
+      this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject, ...(signal === undefined ? {} : { signal }) });
       this.kick();
     });
   }

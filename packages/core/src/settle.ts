@@ -10,7 +10,8 @@ import type { MetricsRecorder } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
 import { decideFailure } from './outcome.ts';
 import type { Random } from './random.ts';
-import { transition, update } from './records.ts';
+import { readyPatch, transition, update } from './records.ts';
+import { signalStep } from './signals.ts';
 import type { TickContext } from './tick-context.ts';
 
 const COMPLETED: Cause = { code: CauseCode.completed };
@@ -60,7 +61,7 @@ export class Settler {
 
     if (outcome.ok === 'sleep') {
       attempt.span?.end({ outcome: 'sleeping', failure: null, retryDelayMs: null });
-      await this.sleep(ctx, base, outcome.untilMs);
+      await this.sleep(ctx, base, outcome.untilMs, outcome.signal);
       return;
     }
     // Any answer means the network works; only network errors in a row mean it does not.
@@ -100,9 +101,26 @@ export class Settler {
     }
   }
 
-  /** The handler went to sleep: the job waits for the time, its attempt given back; past its deadline, it fails. */
-  private async sleep(ctx: TickContext, base: JobRecord, untilMs: number): Promise<void> {
+  /**
+   * The handler went to sleep: the job waits for the time, its attempt given
+   * back; past its deadline, it fails. Waiting for a signal, it waits at most
+   * until its deadline (the claim then fails it), and if the signal came
+   * while the attempt ended, it is ready at once.
+   */
+  private async sleep(ctx: TickContext, base: JobRecord, untilMs: number, signal: string | null): Promise<void> {
     const until = new Date(untilMs).toISOString();
+    if (signal !== null) {
+      const arrived = (await ctx.tick.stepsOf(base.id)).some((s) => s.name === signalStep(signal));
+      const cause: Cause = arrived
+        ? { code: CauseCode.signalled, message: `signal ${JSON.stringify(signal)} arrived as the attempt ended` }
+        : { code: CauseCode.waitingForSignal, message: `waiting for signal ${JSON.stringify(signal)} until ${until}; the attempt is not counted` };
+      const wakeAt = base.deadlineAtMs === null ? untilMs : Math.min(untilMs, base.deadlineAtMs);
+      const next = arrived
+        ? transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(ctx.now), attempt: base.attempt - 1 })
+        : transition(base, JobState.scheduled, ctx.now, cause, { attempt: base.attempt - 1, runAtMs: wakeAt, dueAtMs: wakeAt, rank: null });
+      ctx.put(next, base, cause);
+      return;
+    }
     if (base.deadlineAtMs !== null && untilMs >= base.deadlineAtMs) {
       const fault = failure(FailureKind.timeout, CauseCode.deadlineExceeded, `a sleep until ${until} would end after the deadline ${base.deadlineAtMs}`);
       await this.p.dependents.fail(ctx, base, { code: CauseCode.deadlineExceeded, message: fault.message }, fault);

@@ -202,6 +202,13 @@ export class Tick {
     this.stepPuts.push(step);
   }
 
+  /** A job's steps: the store's, and this tick's over them. */
+  async stepsOf(jobId: string): Promise<StepRecord[]> {
+    const byName = new Map((await this.store.steps(jobId)).map((s) => [s.name, s]));
+    for (const step of this.stepPuts) if (step.jobId === jobId) byName.set(step.name, step);
+    return [...byName.values()];
+  }
+
   /** How many more jobs are ready, and waiting, after this tick than before it: one pass. */
   deltas(): { readonly ready: number; readonly waiting: number; readonly unfinished: number } {
     let ready = 0;

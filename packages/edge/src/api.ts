@@ -1,4 +1,4 @@
-import { ErrorCode, type JobInput, type JobRecord, LIMITS, type ListQuery, TRACEPARENT } from '@baton/core';
+import { ErrorCode, type JobInput, type JobRecord, type Json, LIMITS, type ListQuery, TRACEPARENT } from '@baton/core';
 import type { ErrorBody, Result } from '@baton/core/advanced';
 import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -10,7 +10,19 @@ import { statusOf } from './http-status.ts';
 import { openApiDocument } from './openapi.ts';
 import { prometheusText } from './prometheus.ts';
 import { schedulerStub, type SchedulerRpc } from './scheduler-object.ts';
-import { batchSchema, check, jobSchema, listQuerySchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, waitBodySchema, waitQuerySchema } from './schema.ts';
+import {
+  batchSchema,
+  check,
+  jobSchema,
+  listQuerySchema,
+  MAX_BATCH,
+  MAX_LIST_LIMIT,
+  MAX_WAIT_MS,
+  signalBodySchema,
+  signalNameSchema,
+  waitBodySchema,
+  waitQuerySchema,
+} from './schema.ts';
 
 export { MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS };
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
@@ -314,6 +326,17 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
   app.post('/v1/queues/:queue/jobs/:id/retry', limited, async (c) =>
     answer(c, await stub(c as unknown as C).retry(c.req.param('id'), { actor: actorOf(c as unknown as C) }), (job) => c.json(job)),
   );
+  app.post('/v1/queues/:queue/jobs/:id/signals/:name', limited, async (posted) => {
+    const c = posted as unknown as C;
+    const name = check(signalNameSchema, c.req.param('name'), 'name');
+    if (!name.ok) return fail(c, name.error);
+    const body = await jsonBody(c);
+    if (!body.ok) return fail(c, body.error);
+    const checked = check(signalBodySchema, body.value, '');
+    if (!checked.ok) return fail(c, checked.error);
+    const payload = (checked.value.payload ?? null) as Json;
+    return answer(c, await stub(c).signal({ id: c.req.param('id')!, name: name.value, payload }, { actor: actorOf(c) }), (job) => c.json(job));
+  });
   app.get('/v1/queues/:queue/metrics', async (c) =>
     answer(c, await stub(c).metrics(), (metrics) =>
       // Prometheus asks for text; everyone else gets JSON.

@@ -149,6 +149,7 @@ export function createClient(options: ClientOptions): { queue<H extends Handlers
         },
         cancel: (id) => call('POST', `${job(id)}/cancel`),
         retry: (id) => call('POST', `${job(id)}/retry`),
+        signal: (id, name, payload = null) => call('POST', `${job(id)}/signals/${encodeURIComponent(name)}`, { payload }),
         metrics: () => call<MetricsSnapshot>('GET', `${q}/metrics`),
         steps: async (id) => (await call<{ steps: StepRecord[] }>('GET', `${job(id)}/steps`)).steps,
       };

@@ -1,3 +1,4 @@
+import { LIMITS } from '@baton/core';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
 import { batchSchema, jobSchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, waitBodySchema } from './schema.ts';
@@ -134,6 +135,17 @@ export function openApiDocument(queues: readonly string[]): JsonObject {
       },
       '/v1/queues/{queue}/jobs/{id}/retry': {
         post: { summary: 'Send a failed job back to run', parameters: [queue, id], responses: { 200: job, ...errors(401, 404, 409, 429) } },
+      },
+      '/v1/queues/{queue}/jobs/{id}/signals/{name}': {
+        post: {
+          summary: 'Send a signal to a job, for its handler’s `ctx.waitForSignal` (the first of a name is kept)',
+          parameters: [queue, id, { name: 'name', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: LIMITS.nameChars } }],
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: { type: 'object', properties: { payload: {} }, additionalProperties: false } } },
+          },
+          responses: { 200: job, ...errors(400, 401, 404, 409, 413, 429) },
+        },
       },
       '/v1/queues/{queue}/metrics': {
         get: {

@@ -151,6 +151,10 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     return this.guarded(() => this.endpoint.retry(id, options));
   }
 
+  signal(request: Parameters<SchedulerEndpoint['signal']>[0], options?: RequestOptions): ReturnType<SchedulerEndpoint['signal']> {
+    return this.guarded(() => this.endpoint.signal(request, options));
+  }
+
   /** Resolves once the job has finished (held as long as the caller waits). */
   waitFor(id: string): ReturnType<SchedulerEndpoint['waitFor']> {
     return this.guarded(() => this.endpoint.waitFor(id));

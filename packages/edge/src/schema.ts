@@ -124,6 +124,12 @@ export const waitBodySchema = v.strictObject(
   'an object',
 );
 
+/** A signal's name, from the path. */
+export const signalNameSchema = name();
+
+/** A signal's body: its payload, any JSON (within the limits a payload has). */
+export const signalBodySchema = v.strictObject({ payload: v.optional(v.pipe(v.unknown(), json)) }, 'an object');
+
 /** Digits only: `1e3`, `0x10` and ` 5` are not numbers here. */
 const digits = (max: number, min = 0) =>
   v.pipe(

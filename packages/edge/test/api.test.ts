@@ -402,4 +402,20 @@ describe('HTTP API (workerd)', () => {
     expect(bad.body.error.message).toContain('dedupe.mode');
     await call('POST', `/v1/queues/emails/jobs/${debounced.body.job.id}/cancel`, { token: GLOBEX });
   });
+  it('sends a signal a job waits for, validated, through the API and the typed client', async () => {
+    const submitted = await call('POST', '/v1/queues/emails/jobs', { token: GLOBEX, body: JSON.stringify({ type: 'approve' }) });
+    const id = submitted.body.job.id as string;
+    await expect.poll(async () => (await call('GET', `/v1/queues/emails/jobs/${id}`, { token: GLOBEX })).body.state).toBe('scheduled');
+    const bad = await call('POST', `/v1/queues/emails/jobs/${id}/signals/verdict`, { token: GLOBEX, body: JSON.stringify({ payload: 1, extra: true }) });
+    expect(bad.status).toBe(400);
+    const client = createClient({ baseUrl: BASE, token: GLOBEX, fetch: (request) => exports.default.fetch(request) }).queue('emails');
+    const signalled = await client.signal(id, 'verdict', { approved: true });
+    expect(signalled.id).toBe(id);
+    await expect.poll(async () => (await call('GET', `/v1/queues/emails/jobs/${id}`, { token: GLOBEX })).body.state).toBe('succeeded');
+    expect((await call('GET', `/v1/queues/emails/jobs/${id}`, { token: GLOBEX })).body.result).toEqual({ approved: true });
+    const late = await call('POST', `/v1/queues/emails/jobs/${id}/signals/verdict`, { token: GLOBEX, body: '{}' });
+    expect(late.status).toBe(409);
+    const missing = await call('POST', '/v1/queues/emails/jobs/nope/signals/verdict', { token: GLOBEX, body: '{}' });
+    expect(missing.status).toBe(404);
+  });
 });

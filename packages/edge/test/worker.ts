@@ -32,6 +32,7 @@ export class TestJobs extends SchedulerObject<Env> {
       retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 1_000 } },
       handlers: {
         echo: async (p: { text: string }) => p.text,
+        approve: async (_p: null, ctx) => ctx.waitForSignal('verdict', { timeoutMs: 60_000 }),
         sleep: async (p: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(p.ms), p.ms)),
         hang: () => new Promise(() => {}),
         charge: async (p: { order: string }, ctx) => {

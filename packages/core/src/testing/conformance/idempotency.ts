@@ -266,6 +266,80 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
         ok(refused.error!.message.includes('durationMs'), `naming the argument: ${refused.error!.message}`);
       },
     ),
+
+    scenario<{ review: Handler; other: Handler }, { effects: string[] }>(
+      'waits for a signal durably: no slot meanwhile, wakes on it with its payload, across a crash; one sent early is kept',
+      (rig) => {
+        const state = { effects: [] as string[] };
+        return {
+          state,
+          queues: { default: { concurrency: 1 } },
+          handlers: {
+            review: async (_p: null, ctx) => {
+              await ctx.step('ask', () => state.effects.push(`asked at ${rig().clock.now() - START_MS}`));
+              const verdict = await ctx.waitForSignal<{ ok: boolean }>('verdict', { timeoutMs: 60_000 });
+              const note = await ctx.waitForSignal<string>('note');
+              return ctx.step('publish', () => {
+                state.effects.push(`published at ${rig().clock.now() - START_MS}`);
+                return { ok: verdict.ok, note };
+              });
+            },
+            other: async () => state.effects.push(`other at ${rig().clock.now() - START_MS}`),
+          },
+        };
+      },
+      async (rig, state) => {
+        const { job } = await rig.scheduler.submit({ type: 'review', retry: { maxAttempts: 1 } });
+        await rig.advance(10);
+        const waiting = (await rig.store.get(job.id))!;
+        equal(waiting.state, JobState.scheduled, 'waiting: scheduled, not running');
+        equal(waiting.history.at(-1)!.cause.code, 'waiting-for-signal', 'the cause says so');
+        equal(waiting.runAtMs, START_MS + 60_000, 'until its timeout');
+        await rig.scheduler.submit({ type: 'other' });
+        await rig.advance(100);
+        deepEqual(state.effects, ['asked at 0', 'other at 10'], 'its slot went to other work');
+        await rig.scheduler.signal(job.id, 'note', 'looks good'); // before its wait: kept
+        await rig.advance(10); // it wakes, finds no verdict yet, and waits again
+        await rig.crashAndRestart();
+        await rig.advance(1_000);
+        equal((await rig.store.get(job.id))!.state, JobState.scheduled, 'a signal it does not wait for yet leaves it waiting');
+        const signalled = await rig.scheduler.signal(job.id, 'verdict', { ok: true });
+        equal(signalled.id, job.id, 'signal() answers with the job');
+        await rig.advance(100);
+        deepEqual(state.effects.slice(2), ['published at 1120'], 'woke on the signal, took the kept one at once, did not ask again');
+        const done = (await rig.store.get(job.id))!;
+        equal(done.state, JobState.succeeded, 'finished');
+        deepEqual(done.result, { ok: true, note: 'looks good' }, 'with both payloads');
+        equal(done.attempt, 1, 'on one counted attempt (maxAttempts 1)');
+        ok(
+          done.history.some((t) => t.cause.code === 'signalled'),
+          'the signal is in its history',
+        );
+        await rejects(rig.scheduler.signal(job.id, 'verdict', { ok: false }), 'illegal-transition', 'a finished job takes no signal');
+        await rejects(rig.scheduler.signal('nope', 'verdict'), 'unknown-job', 'nor an unknown one');
+        await rejects(rig.scheduler.signal(job.id, ''), 'validation', 'a signal needs a name');
+      },
+    ),
+
+    scenario<{ review: Handler }>(
+      'fails a wait for a signal at its timeout, as a timeout',
+      () => ({
+        handlers: {
+          review: async (_p: null, ctx) => ctx.waitForSignal('verdict', { timeoutMs: 5_000 }),
+        },
+        retry: { maxAttempts: 1 },
+      }),
+      async (rig) => {
+        const { job } = await rig.scheduler.submit({ type: 'review' });
+        await rig.advance(4_000);
+        equal((await rig.store.get(job.id))!.state, JobState.scheduled, 'still waiting before the timeout');
+        await rig.advance(2_000);
+        const failed = (await rig.store.get(job.id))!;
+        equal(failed.state, JobState.failed, 'failed at the timeout');
+        equal(failed.error!.kind, 'timeout', 'classified as a timeout');
+        ok(failed.error!.message.includes('verdict'), `naming the signal: ${failed.error!.message}`);
+      },
+    ),
   ];
   return { name: 'idempotency and steps', cases };
 }
