@@ -4,7 +4,9 @@ import { LIMITS } from './limits.ts';
 import { SignalTimeoutError, signalStep, WAIT_STEP } from './signals.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
-import type { Json, JobRecord, TraceContext } from './job.ts';
+import { CauseCode } from './causes.ts';
+import { failure } from './failure.ts';
+import { FailureKind, isTerminal, type JobInput, JobState, type Json, type JobRecord, type TraceContext } from './job.ts';
 
 /** The step names `ctx.sleep` stores its wake times under: `\u0000sleep:0`, `\u0000sleep:1`, … */
 const SLEEP_STEP = '\u0000sleep:';
@@ -17,10 +19,24 @@ const SLEEP_STEP = '\u0000sleep:';
 export class SleepingSignal extends Error {
   readonly untilMs: number;
   constructor(untilMs: number) {
-    super(`sleeping until ${new Date(untilMs).toISOString()}: the job runs again then`);
+    super(
+      Number.isFinite(untilMs)
+        ? `sleeping until ${new Date(untilMs).toISOString()}: the job runs again then`
+        : 'waiting for the jobs it joins: the job runs again once they have finished',
+    );
     this.name = 'SleepingSignal';
     this.untilMs = untilMs;
   }
+}
+
+/** The step names `ctx.spawn` stores its children's ids under. */
+const SPAWN_STEP = '\u0000spawn:';
+
+/** What a join returns for a child: what a dependent is told of its dependency. */
+export function dependencyResult(id: string, r: JobRecord | undefined): DependencyResult {
+  return r === undefined
+    ? { id, type: '', state: JobState.failed, result: null, error: failure(FailureKind.permanent, CauseCode.dependencyMissing, `job ${id} no longer exists`) }
+    : { id, type: r.type, state: r.state, result: r.result, error: r.error };
 }
 
 /** What an attempt needs from the scheduler that runs it. */
@@ -30,6 +46,10 @@ export interface AttemptHost {
   /** Stores a step result; resolves once committed, rejects if `attempt` no longer holds its job. */
   writeStep(attempt: Attempt, name: string, result: Json): Promise<void>;
   recordProgress(jobId: string, value: Json): void;
+  /** Submits jobs (a handler's children), as `submitAll` does; resolves with their records. */
+  submitChildren(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<readonly JobRecord[]>;
+  /** The records of jobs, for a join. */
+  getJobs(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>>;
   /** Around a step's function, when the scheduler has instrumentation. */
   instrumentStep?<T>(job: JobRecord, name: string, run: () => Promise<T>): Promise<T>;
 }
@@ -67,6 +87,10 @@ export class Attempt implements JobContext {
   private waits = 0;
   /** The signal the attempt's sleep waits for, if it does. */
   waitingForSignal: string | null = null;
+  /** `ctx.spawn` calls so far in this attempt. */
+  private spawns = 0;
+  /** The jobs the attempt ended to wait for (`ctx.join`), if it did. */
+  joining: readonly string[] | null = null;
 
   constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
     this.host = host;
@@ -145,6 +169,32 @@ export class Attempt implements JobContext {
       return Promise.reject(new ValidationError('timeMs', `Expected \`timeMs\` to be a time in ms since the epoch, got ${String(timeMs)}`));
     }
     return this.sleepFrom(() => timeMs);
+  }
+
+  async spawn(inputs: JobInput<string, unknown> | ReadonlyArray<JobInput<string, unknown>>): Promise<string[]> {
+    const list = Array.isArray(inputs) ? (inputs as ReadonlyArray<JobInput<string, unknown>>) : [inputs as JobInput<string, unknown>];
+    const n = this.spawns++;
+    const name = `${SPAWN_STEP}${n}`;
+    // Each child gets an idempotency key from this job and spawn: submitted again (a retried parent, a crash
+    // between the submit and this step's record), it is the same child.
+    const keyed = list.map((input, i) =>
+      input.idempotencyKey === undefined ? { ...input, idempotencyKey: `${stepIdempotencyKey(this.record.id, name)}:${i}` } : input,
+    );
+    return this.step(name, async () => (await this.host.submitChildren(keyed)).map((child) => child.id));
+  }
+
+  async join(children: readonly string[]): Promise<DependencyResult[]> {
+    if (!Array.isArray(children) || children.some((id) => typeof id !== 'string' || id.length === 0)) {
+      throw new ValidationError('children', `Expected \`children\` to be job ids (what \`ctx.spawn\` returns), got ${String(children)}`);
+    }
+    const records = await this.host.getJobs(children);
+    if (records.every((r) => r === undefined || isTerminal(r.state))) return children.map((id, i) => dependencyResult(id, records[i]));
+    if (this.settled) throw this.givenUp();
+    // Not all finished: the attempt ends here; the job waits for them, and its handler runs again after.
+    this.joining = [...children];
+    const sleeping = new SleepingSignal(Number.POSITIVE_INFINITY);
+    this.abort(sleeping);
+    throw sleeping;
   }
 
   async waitForSignal<T extends Json = Json>(name: string, options: { readonly timeoutMs?: number } = {}): Promise<T> {

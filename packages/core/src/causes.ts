@@ -26,6 +26,8 @@ export const CauseCode = {
   waitingForSignal: 'waiting-for-signal',
   /** A signal it waited for arrived. */
   signalled: 'signalled',
+  /** Its handler joins the jobs it spawned (`ctx.join`): it waits for them, its slot given up; the attempt is not counted. */
+  joining: 'joining',
   /** Gave its slot to critical work; the attempt is not counted. */
   preempted: 'preempted',
   cancelled: 'cancelled',

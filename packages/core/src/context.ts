@@ -1,4 +1,4 @@
-import type { Failure, Json, JobRecord, JobState, TraceContext } from './job.ts';
+import type { Failure, JobInput, Json, JobRecord, JobState, TraceContext } from './job.ts';
 
 /** A dependency's outcome, as its dependent sees it. */
 export interface DependencyResult {
@@ -78,6 +78,21 @@ export interface JobContext {
    * const { approved } = await ctx.waitForSignal<{ approved: boolean }>('review', { timeoutMs: 86_400_000 });
    */
   waitForSignal<T extends Json = Json>(name: string, options?: { readonly timeoutMs?: number }): Promise<T>;
+  /**
+   * Submits child jobs, durably with this step of the handler: a retried or
+   * recovered attempt gets the same children back, never a second set (each
+   * child's idempotency key comes from this job and spawn, unless it has
+   * its own). Resolves with their ids.
+   */
+  spawn(inputs: JobInput<string, unknown> | ReadonlyArray<JobInput<string, unknown>>): Promise<string[]>;
+  /**
+   * Waits for jobs (what `spawn` returned) to finish and returns each one's
+   * outcome, as a dependent sees its dependencies. Until they have, the job
+   * waits with no slot and no lease, its attempt not counted, and its
+   * handler runs again after: call `spawn` and `join` in the same order
+   * each time. The joined jobs join `ctx.dependencies` too.
+   */
+  join(children: readonly string[]): Promise<DependencyResult[]>;
 }
 
 /** What a step's function is told. */

@@ -17,6 +17,8 @@ const host: AttemptHost = {
   loadSteps: async () => new Map(),
   writeStep: async () => {},
   recordProgress: () => {},
+  submitChildren: async () => [],
+  getJobs: async (ids) => ids.map(() => undefined),
 };
 
 /** A job running since `startedAtMs` under a fresh lease. */

@@ -12,7 +12,15 @@ export type Outcome =
   | { readonly attempt: Attempt; readonly ok: true; readonly result: Json }
   | { readonly attempt: Attempt; readonly ok: false; readonly failure: Failure; readonly deadline: boolean }
   /** The handler called `ctx.sleep`: the job waits until `untilMs`, its slot given up, its attempt not counted. */
-  | { readonly attempt: Attempt; readonly ok: 'sleep'; readonly untilMs: number; readonly signal: string | null };
+  | {
+      readonly attempt: Attempt;
+      readonly ok: 'sleep';
+      readonly untilMs: number;
+      /** A wait for this signal. */
+      readonly signal: string | null;
+      /** A join of these jobs (`untilMs` is then Infinity). */
+      readonly join: readonly string[] | null;
+    };
 
 /** Progress a handler reported since the last tick (a heartbeat with a value). */
 export type Beats = Map<string, { progress: Json | undefined }>;

@@ -36,7 +36,9 @@ export function runHandler(
     if (attempt.settled) return;
     attempt.settled = true;
     // A handler that asked to sleep ends its attempt as a sleep, whatever it did after the request.
-    report(attempt.sleepingUntil === null ? outcome : { attempt, ok: 'sleep', untilMs: attempt.sleepingUntil, signal: attempt.waitingForSignal });
+    if (attempt.joining !== null) report({ attempt, ok: 'sleep', untilMs: Number.POSITIVE_INFINITY, signal: null, join: attempt.joining });
+    else if (attempt.sleepingUntil !== null) report({ attempt, ok: 'sleep', untilMs: attempt.sleepingUntil, signal: attempt.waitingForSignal, join: null });
+    else report(outcome);
   };
   result.then(
     (value) => {

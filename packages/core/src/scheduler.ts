@@ -115,6 +115,15 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
           this.inbox.stepWrites.push({ attempt, name, result, resolve, reject });
           this.kick();
         }),
+      submitChildren: async (inputs) => (await this.submitAll(inputs as ReadonlyArray<SubmitInput<H>>)).map((r) => r.job as JobRecord),
+      getJobs: async (ids) => {
+        this.readingSteps++; // a read for a handler, as its steps are: the scheduler is not idle meanwhile
+        try {
+          return await this.store.getMany(ids);
+        } finally {
+          this.readingSteps--;
+        }
+      },
       recordProgress: (jobId, progress) => {
         this.inbox.beats.set(jobId, { progress });
         this.kick();

@@ -4,7 +4,7 @@ import type { Connectivity } from './connectivity.ts';
 import type { Dependents } from './dependents.ts';
 import type { ResourceHealth } from './health.ts';
 import { failure } from './failure.ts';
-import { type Cause, FailureKind, type JobRecord, JobState } from './job.ts';
+import { type Cause, FailureKind, isTerminal, type JobRecord, JobState } from './job.ts';
 import { type Beats, type Leases, type Outcome, progressEvent } from './leases.ts';
 import type { MetricsRecorder } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -61,7 +61,8 @@ export class Settler {
 
     if (outcome.ok === 'sleep') {
       attempt.span?.end({ outcome: 'sleeping', failure: null, retryDelayMs: null });
-      await this.sleep(ctx, base, outcome.untilMs, outcome.signal);
+      if (outcome.join !== null) await this.join(ctx, base, outcome.join);
+      else await this.sleep(ctx, base, outcome.untilMs, outcome.signal);
       return;
     }
     // Any answer means the network works; only network errors in a row mean it does not.
@@ -99,6 +100,30 @@ export class Settler {
       attempt.span?.end({ outcome: 'retry', failure: fault, retryDelayMs: decision.patch.retryDelayMs ?? null });
       ctx.put(transition(base, decision.to, now, decision.cause, decision.patch), base, decision.cause);
     }
+  }
+
+  /**
+   * The handler joins jobs that have not all finished: the job waits for
+   * them as for dependencies (whatever their outcome: the handler reads it),
+   * its attempt given back. If they finished while the attempt ended, it is
+   * ready at once.
+   */
+  private async join(ctx: TickContext, base: JobRecord, children: readonly string[]): Promise<void> {
+    const records = await ctx.tick.getMany(children);
+    const open = children.filter((_, i) => records[i] !== undefined && !isTerminal(records[i]!.state));
+    const dependsOn = [...new Set([...base.dependsOn, ...children])];
+    const attempt = base.attempt - 1;
+    if (open.length === 0) {
+      const cause: Cause = { code: CauseCode.unblocked, message: `the ${children.length} jobs it joins finished as its attempt ended` };
+      ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(ctx.now), attempt, dependsOn }), base, cause);
+      return;
+    }
+    const cause: Cause = { code: CauseCode.joining, message: `waiting for ${open.length} of the ${children.length} jobs it joins; the attempt is not counted` };
+    ctx.put(
+      transition(base, JobState.waiting, ctx.now, cause, { attempt, dependsOn, onDependencyFailure: 'continue', rank: null, dueAtMs: null }),
+      base,
+      cause,
+    );
   }
 
   /**

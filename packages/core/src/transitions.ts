@@ -14,7 +14,8 @@ const LEGAL: Readonly<Record<JobState | 'new', readonly JobState[]>> = {
   // ready → waiting: a dependency that had released it was retried, and runs again.
   ready: [JobState.running, JobState.scheduled, JobState.waiting, JobState.failed, JobState.cancelled],
   // running → ready: the lease expired, or the job was preempted.
-  running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready],
+  // running → scheduled: a retry's backoff, or a sleep. running → waiting: it joins the jobs it spawned.
+  running: [JobState.succeeded, JobState.failed, JobState.cancelled, JobState.scheduled, JobState.ready, JobState.waiting],
   succeeded: [],
   // failed → ready/scheduled/waiting: a manual retry from the dead-letter set (it may wait for its key or dependencies).
   failed: [JobState.ready, JobState.scheduled, JobState.waiting],

@@ -33,6 +33,10 @@ export class TestJobs extends SchedulerObject<Env> {
       handlers: {
         echo: async (p: { text: string }) => p.text,
         approve: async (_p: null, ctx) => ctx.waitForSignal('verdict', { timeoutMs: 60_000 }),
+        fanout: async (p: { n: number }, ctx) => {
+          const ids = await ctx.spawn(Array.from({ length: p.n }, (_, i) => ({ type: 'echo', payload: { text: String(i) } })));
+          return (await ctx.join(ids)).filter((r) => r.state === 'succeeded').length;
+        },
         sleep: async (p: { ms: number }) => new Promise((resolve) => setTimeout(() => resolve(p.ms), p.ms)),
         hang: () => new Promise(() => {}),
         charge: async (p: { order: string }, ctx) => {

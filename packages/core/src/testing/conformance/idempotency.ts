@@ -1,3 +1,4 @@
+import { JobError } from '../../errors.ts';
 import { JobState } from '../../job.ts';
 import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok, rejects } from '../assert.ts';
@@ -338,6 +339,51 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
         equal(failed.state, JobState.failed, 'failed at the timeout');
         equal(failed.error!.kind, 'timeout', 'classified as a timeout');
         ok(failed.error!.message.includes('verdict'), `naming the signal: ${failed.error!.message}`);
+      },
+    ),
+
+    scenario<{ parent: Handler; child: Handler }, { spawned: number; childRuns: number }>(
+      'spawns children once and joins them durably: no slot while waiting, across a crash after spawning',
+      (rig) => {
+        const state = { spawned: 0, childRuns: 0 };
+        return {
+          state,
+          queues: { default: { concurrency: 1 } },
+          handlers: {
+            parent: async (_p: null, ctx) => {
+              const kids = await ctx
+                .step('plan', () => 3)
+                .then((n) => Array.from({ length: n }, (_, i) => ({ type: 'child', payload: { n: i, fail: i === 2 } })));
+              const ids = await ctx.spawn(kids);
+              state.spawned++;
+              const results = await ctx.join(ids);
+              return results.map((r) => `${r.state}:${JSON.stringify(r.result)}`);
+            },
+            child: async (p: { n: number; fail: boolean }) => {
+              state.childRuns++;
+              await rig().sleep(500);
+              if (p.fail) throw JobError.nonRetryable(`child ${p.n} failed`);
+              return p.n * 10;
+            },
+          },
+        };
+      },
+      async (rig, state) => {
+        const { job } = await rig.scheduler.submit({ type: 'parent', retry: { maxAttempts: 1 } });
+        await rig.advance(10);
+        const waiting = (await rig.store.get(job.id))!;
+        equal(waiting.state, JobState.waiting, 'joining: waiting, its one slot given to its children');
+        equal(waiting.history.at(-1)!.cause.code, 'joining', 'the cause says so');
+        equal(waiting.dependsOn.length, 3, 'on its three children');
+        await rig.crashAndRestart(); // after spawning, before the children finish
+        await rig.advance(60_000); // the child running at the crash runs again once its lease lapses
+        const done = (await rig.store.get(job.id))!;
+        equal(done.state, JobState.succeeded, 'the parent finished after its children');
+        deepEqual(done.result, ['succeeded:0', 'succeeded:10', 'failed:null'], "each child's outcome, a failed one included");
+        equal(done.attempt, 1, 'on one counted attempt (maxAttempts 1)');
+        const children = (await rig.store.list({ type: 'child', limit: 100 })).jobs;
+        equal(children.length, 3, 'three children, though the parent ran twice');
+        equal(state.childRuns, 4, 'each ran once, and the one running at the crash once more');
       },
     ),
   ];
