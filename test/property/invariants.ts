@@ -236,6 +236,7 @@ export class Observer {
   async checkSteps(store: Store, jobs: readonly JobRecord[]): Promise<void> {
     for (const job of jobs) {
       for (const stored of await store.steps(job.id)) {
+        if (stored.name.startsWith('\u0000')) continue; // the scheduler's own (a sleep's wake time): no effect of the handler's
         const effects = this.ledger.get(`${job.id}/${stored.name}`);
         const value = stored.result as unknown as StepValue;
         if (effects === undefined || effects.length === 0) {

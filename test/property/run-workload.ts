@@ -111,6 +111,7 @@ function handlersFor(observer: Observer, rig: () => Rig) {
             return { invocation: inv.id };
           });
         }
+        if (plan.sleepMs > 0) await ctx.sleep(plan.sleepMs);
         if (plan.workMs > 0) await rig().sleep(plan.workMs);
         if (plan.end === 'transient') throw new Error(`transient failure of ${ctx.job.id}, attempt ${ctx.attempt}`);
         if (plan.end === 'permanent') throw JobError.nonRetryable(`permanent failure of ${ctx.job.id}, attempt ${ctx.attempt}`);

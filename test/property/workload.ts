@@ -11,6 +11,8 @@ export type AttemptPlan = {
   readonly steps: 0 | 1 | 2;
   /** Fake time each step's function takes (the window in which a crash or timeout repeats it). */
   readonly stepMs: number;
+  /** `ctx.sleep` for this long after the steps (0: none): the attempt ends and the job runs again then. */
+  readonly sleepMs: number;
   /** Fake time the handler takes after its steps. */
   readonly workMs: number;
   /**
@@ -89,10 +91,10 @@ export const IDEMPOTENCY_KEYS = ['i0', 'i1'] as const;
 /** Payloads of jobs with an idempotency key, by variant: a step and a retry, or a plain success. */
 export const IDEM_PLANS: readonly (readonly AttemptPlan[])[] = [
   [
-    { steps: 1, stepMs: 50, workMs: 100, end: 'transient' },
-    { steps: 1, stepMs: 50, workMs: 100, end: 'ok' },
+    { steps: 1, stepMs: 50, sleepMs: 0, workMs: 100, end: 'transient' },
+    { steps: 1, stepMs: 50, sleepMs: 0, workMs: 100, end: 'ok' },
   ],
-  [{ steps: 0, stepMs: 0, workMs: 200, end: 'ok' }],
+  [{ steps: 0, stepMs: 0, sleepMs: 0, workMs: 200, end: 'ok' }],
 ];
 
 /** The payload every job carries: its plan. */
@@ -105,6 +107,7 @@ function weighted<T>(...choices: ReadonlyArray<readonly [number, fc.Arbitrary<T>
 const attemptPlan: fc.Arbitrary<AttemptPlan> = fc.record({
   steps: weighted<0 | 1 | 2>([3, fc.constant(0)], [2, fc.constant(1)], [1, fc.constant(2)]),
   stepMs: fc.constantFrom(0, 50, 300, 700),
+  sleepMs: weighted<number>([4, fc.constant(0)], [1, fc.constantFrom(100, 900)]),
   workMs: fc.constantFrom(0, 20, 150, 500, 1_200),
   end: weighted<AttemptPlan['end']>([5, fc.constant('ok')], [2, fc.constant('transient')], [1, fc.constant('permanent')], [1, fc.constant('hang')]),
 });
@@ -208,6 +211,7 @@ export function batchDepsOf(jobs: readonly JobSpec[]): number[][] {
 function describePlan(p: AttemptPlan): string {
   const parts: string[] = [];
   if (p.steps > 0) parts.push(`${p.steps} step${p.steps > 1 ? 's' : ''}${p.stepMs > 0 ? ` of ${p.stepMs} ms` : ''}`);
+  if (p.sleepMs > 0) parts.push(`sleep ${p.sleepMs} ms`);
   if (p.workMs > 0) parts.push(`${p.workMs} ms`);
   parts.push(p.end);
   return parts.join(' + ');
