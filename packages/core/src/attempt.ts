@@ -1,10 +1,11 @@
-import { type DependencyResult, type JobContext, type StepInfo, stepIdempotencyKey } from './context.ts';
+import { type DependencyResult, type JobContext, type StepInfo, type StepOptions, stepIdempotencyKey } from './context.ts';
 import { CancelledError, ValidationError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { SignalTimeoutError, signalStep, WAIT_STEP } from './signals.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
 import { CauseCode } from './causes.ts';
+import { compensationStep } from './compensation.ts';
 import { failure } from './failure.ts';
 import { FailureKind, isTerminal, type JobInput, JobState, type Json, type JobRecord, type TraceContext } from './job.ts';
 
@@ -48,6 +49,8 @@ export interface AttemptHost {
   recordProgress(jobId: string, value: Json): void;
   /** Submits jobs (a handler's children), as `submitAll` does; resolves with their records. */
   submitChildren(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<readonly JobRecord[]>;
+  /** Whether a job type has a handler (a compensation must). */
+  hasHandler(type: string): boolean;
   /** The records of jobs, for a join. */
   getJobs(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>>;
   /** Around a step's function, when the scheduler has instrumentation. */
@@ -87,6 +90,8 @@ export class Attempt implements JobContext {
   private waits = 0;
   /** The signal the attempt's sleep waits for, if it does. */
   waitingForSignal: string | null = null;
+  /** Steps with a compensation so far in this attempt. */
+  private compensable = 0;
   /** `ctx.spawn` calls so far in this attempt. */
   private spawns = 0;
   /** The jobs the attempt ended to wait for (`ctx.join`), if it did. */
@@ -138,12 +143,28 @@ export class Attempt implements JobContext {
     this.lastBeatMs = this.host.now();
   }
 
-  async step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>): Promise<T> {
+  async step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
     if (typeof name !== 'string' || name.length === 0)
       throw new ValidationError('name', `Expected step \`name\` to be a non-empty string, got ${String(name)}`);
+    const compensate = options.compensate;
+    if (compensate !== undefined && (typeof compensate?.type !== 'string' || !this.host.hasHandler(compensate.type))) {
+      throw new ValidationError('compensate.type', `Expected \`compensate.type\` to name a job type with a handler, got ${String(compensate?.type)}`);
+    }
+    // The n-th step with a compensation of the handler, in every attempt: compensations run from the last.
+    const order = compensate === undefined ? 0 : this.compensable++;
     if (this.written.has(name)) return this.written.get(name) as T;
     this.steps ??= await this.host.loadSteps(this.record.id);
     if (this.steps.has(name)) return this.steps.get(name) as T;
+    // Its compensation is stored before the step runs: once the step has a result, it is sure to have one.
+    if (compensate !== undefined) {
+      const spec = compensationStep(name);
+      if (!this.steps.has(spec) && !this.written.has(spec)) {
+        const value = { type: compensate.type, order, ...(compensate.retry === undefined ? {} : { retry: compensate.retry }) } as unknown as Json;
+        assertJson(value, `step ${name} compensate`);
+        await this.host.writeStep(this, spec, value);
+        this.written.set(spec, value);
+      }
+    }
     // An attempt given up (timed out, cancelled, preempted, stopped) starts no more effects, though its handler ran on.
     if (this.settled) throw this.givenUp();
     const info = { idempotencyKey: stepIdempotencyKey(this.record.id, name), attempt: this.record.attempt };

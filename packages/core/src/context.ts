@@ -1,3 +1,4 @@
+import type { Compensation } from './compensation.ts';
 import type { Failure, JobInput, Json, JobRecord, JobState, TraceContext } from './job.ts';
 
 /** A dependency's outcome, as its dependent sees it. */
@@ -47,7 +48,7 @@ export interface JobContext {
    * const charge = await ctx.step('charge', ({ idempotencyKey }) => stripe.charges.create(order, { idempotencyKey }));
    * await ctx.step('email', () => mail.send(receipt(charge)));
    */
-  step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>): Promise<T>;
+  step<T extends Json>(name: string, fn: (step: StepInfo) => T | Promise<T>, options?: StepOptions): Promise<T>;
   /**
    * A durable sleep: the job gives up its slot and its lease, and runs again
    * once `durationMs` has passed, even across a crash or a restart. The
@@ -93,6 +94,17 @@ export interface JobContext {
    * each time. The joined jobs join `ctx.dependencies` too.
    */
   join(children: readonly string[]): Promise<DependencyResult[]>;
+}
+
+export interface StepOptions {
+  /**
+   * What undoes the step: if the job then fails for good or is cancelled, a
+   * job of `compensate.type` is submitted for each completed step that has
+   * one, the last completed first, one at a time (a saga). It receives
+   * `{ jobId, step, result }`, runs once (its idempotency key comes from the
+   * job and the step), with its own `retry`, and is tagged `compensates:<job id>`.
+   */
+  readonly compensate?: Compensation;
 }
 
 /** What a step's function is told. */

@@ -18,6 +18,9 @@ export class Dependents {
   private readonly congestion: Congestion;
   private readonly metrics: MetricsRecorder;
 
+  /** Called in the tick in which a job that ran fails for good or is cancelled (its compensations). */
+  onUndone: ((ctx: TickContext, job: JobRecord) => Promise<void>) | null = null;
+
   constructor(congestion: Congestion, metrics: MetricsRecorder) {
     this.congestion = congestion;
     this.metrics = metrics;
@@ -34,6 +37,7 @@ export class Dependents {
     );
     ctx.put(next, base, cause);
     this.metrics.finished(next.type, next.attempt, false);
+    if (next.startedAtMs !== null) await this.onUndone?.(ctx, next);
     await this.release(ctx, next);
     return next;
   }
@@ -49,6 +53,7 @@ export class Dependents {
     const next = transition(base, to, ctx.now, cause, terminalPatch(ctx.now, patch));
     ctx.put(next, base, cause);
     if (to === JobState.succeeded) this.metrics.finished(next.type, next.attempt, true);
+    else if (next.startedAtMs !== null) await this.onUndone?.(ctx, next);
     return { job: next, waiters: await this.release(ctx, next) };
   }
 

@@ -10,7 +10,8 @@
  */
 export { createScheduler, Scheduler, type StopOptions } from './scheduler.ts';
 export type { SchedulerApi, RequestOptions, SubmitInput, SubmitInputOf, SubmitResult, JobOf, TypeOf, PayloadOf, ResultOf } from './api.ts';
-export type { JobContext, DependencyResult, StepInfo } from './context.ts';
+export type { JobContext, DependencyResult, StepInfo, StepOptions } from './context.ts';
+export type { Compensation, CompensationPayload } from './compensation.ts';
 export type { Instrumentation, AttemptTrace, AttemptEnd, SubmittedJob } from './instrumentation.ts';
 export { createTimerClock, type Clock, type TimerHandle, type TimerHost } from './clock.ts';
 export { createRandom, type Random } from './random.ts';

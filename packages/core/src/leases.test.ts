@@ -19,6 +19,7 @@ const host: AttemptHost = {
   recordProgress: () => {},
   submitChildren: async () => [],
   getJobs: async (ids) => ids.map(() => undefined),
+  hasHandler: () => true,
 };
 
 /** A job running since `startedAtMs` under a fresh lease. */

@@ -1,4 +1,5 @@
 import { admitUnit, prepareUnit } from './admission.ts';
+import { compensationsOf } from './compensation.ts';
 import { Backpressure, NO_BACKPRESSURE } from './backpressure.ts';
 import { type Replacement, replaceDebounced } from './dedupe.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
@@ -99,6 +100,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     });
     this.dependents = new Dependents(this.congestion, this.metricsRecorder);
     this.ops = new Operations(this.leases, this.dependents);
+    this.dependents.onUndone = (ctx, job) => this.compensate(ctx, job);
     this.wake = new WakeTimer(this.clock, () => this.kick());
     const host: AttemptHost = {
       now: () => this.clock.now(),
@@ -116,6 +118,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
           this.kick();
         }),
       submitChildren: async (inputs) => (await this.submitAll(inputs as ReadonlyArray<SubmitInput<H>>)).map((r) => r.job as JobRecord),
+      hasHandler: (type) => Object.hasOwn(this.handlers, type),
       getJobs: async (ids) => {
         this.readingSteps++; // a read for a handler, as its steps are: the scheduler is not idle meanwhile
         try {
@@ -334,6 +337,19 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject, ...(signal === undefined ? {} : { signal }) });
       this.kick();
     });
+  }
+
+  /** Stores the compensation jobs of a job that failed for good or was cancelled, in the same tick. */
+  private async compensate(ctx: TickContext, job: JobRecord): Promise<void> {
+    const inputs = compensationsOf(job, await ctx.tick.stepsOf(job.id));
+    if (inputs.length === 0) return;
+    const reject = (error: unknown) => this.options.logger.error('compensation jobs not stored', { jobId: job.id, error });
+    try {
+      const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, ctx.now, this.nextId);
+      await admitUnit({ ...unit, actor: null, resolve: () => {}, reject }, ctx.tick, ctx.now, ctx.fx);
+    } catch (error) {
+      reject(error);
+    }
   }
 
   // ---- the loop ------------------------------------------------------------

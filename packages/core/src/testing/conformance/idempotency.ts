@@ -386,6 +386,86 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
         equal(state.childRuns, 4, 'each ran once, and the one running at the crash once more');
       },
     ),
+
+    scenario<{ trip: Handler; refund: Handler; release: Handler }, { log: string[]; refundFails: number }>(
+      'compensates the completed steps of a job that fails for good, last first, each once, across a crash',
+      (rig) => {
+        const state = { log: [] as string[], refundFails: 1 };
+        return {
+          state,
+          handlers: {
+            trip: async (p: { fail: boolean }, ctx) => {
+              const seat = await ctx.step('reserve', () => 'seat-12', { compensate: { type: 'release' } });
+              const charge = await ctx.step('charge', () => 'ch_1', {
+                compensate: { type: 'refund', retry: { maxAttempts: 3, backoff: { kind: 'constant', delayMs: 100 } } },
+              });
+              await ctx.step('email', () => 'sent'); // nothing to undo
+              if (p.fail) throw JobError.nonRetryable('the airline said no');
+              return [seat, charge];
+            },
+            refund: async (p: { jobId: string; step: string; result: string }) => {
+              await rig().sleep(50);
+              if (state.refundFails-- > 0) throw new Error('the bank is down');
+              state.log.push(`refund ${p.result} of ${p.step}`);
+            },
+            release: async (p: { jobId: string; step: string; result: string }) => {
+              state.log.push(`release ${p.result} of ${p.step}`);
+            },
+          },
+        };
+      },
+      async (rig, state) => {
+        const ok = await rig.scheduler.submit({ type: 'trip', payload: { fail: false } });
+        await rig.advance(100);
+        equal((await rig.store.get(ok.job.id))!.state, JobState.succeeded, 'a job that succeeds');
+        equal((await rig.store.list({ type: 'refund' })).jobs.length, 0, 'is not compensated');
+        const { job } = await rig.scheduler.submit({ type: 'trip', payload: { fail: true } });
+        await rig.advance(60); // failed; the refund's first attempt is running
+        equal((await rig.store.get(job.id))!.state, JobState.failed, 'failed for good');
+        const made = (await rig.store.list({ limit: 100 })).jobs.filter((j) => j.tags.includes(`compensates:${job.id}`));
+        deepEqual(
+          made.map((j) => j.type),
+          ['refund', 'release'],
+          'a compensation job per compensated step, the last completed first, submitted with the failure',
+        );
+        await rig.crashAndRestart(); // in the middle of compensating
+        await rig.advance(60_000);
+        deepEqual(state.log, ['refund ch_1 of charge', 'release seat-12 of reserve'], 'each ran once, in reverse order, the refund after its retry');
+        for (const j of made) equal((await rig.store.get(j.id))!.state, JobState.succeeded, `${j.type} succeeded`);
+        equal((await rig.store.list({ limit: 100 })).jobs.filter((j) => j.tags.includes(`compensates:${job.id}`)).length, 2, 'no second set');
+      },
+    ),
+
+    scenario<{ book: Handler; release: Handler; odd: Handler }, string[]>(
+      'compensates a cancelled job too, and refuses a compensation with no handler',
+      () => {
+        const log: string[] = [];
+        return {
+          state: log,
+          handlers: {
+            book: async (_p: null, ctx) => {
+              await ctx.step('reserve', () => 'seat-7', { compensate: { type: 'release' } });
+              await ctx.sleep(10_000); // cancelled while it waits
+              return 'booked';
+            },
+            release: async (p: { result: string }) => void log.push(`release ${p.result}`),
+            odd: async (_p: null, ctx) => ctx.step('x', () => 1, { compensate: { type: 'nope' } }),
+          },
+        };
+      },
+      async (rig, log) => {
+        const { job } = await rig.scheduler.submit({ type: 'book' });
+        await rig.advance(100);
+        await rig.scheduler.cancel(job.id);
+        await rig.advance(100);
+        deepEqual(log, ['release seat-7'], 'its completed step undone');
+        const odd = await rig.scheduler.submit({ type: 'odd', retry: { maxAttempts: 1 } });
+        await rig.advance(100);
+        const failed = (await rig.store.get(odd.job.id))!;
+        equal(failed.state, JobState.failed, 'a step whose compensation has no handler fails its attempt');
+        ok(failed.error!.message.includes('compensate.type'), `naming the field: ${failed.error!.message}`);
+      },
+    ),
   ];
   return { name: 'idempotency and steps', cases };
 }
