@@ -16,6 +16,7 @@ import { printEdge, runEdge } from './edge.ts';
 import { printOutbox, runOutbox } from './outbox.ts';
 import { runOtel } from './otel.ts';
 import { runRetention } from './retention.ts';
+import { printBackpressure, runBackpressure } from './sim/backpressure.ts';
 import { printNoisyKey, runNoisyKey } from './sim/noisy-key.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
@@ -202,7 +203,9 @@ if (SCENARIOS.has('fairness')) {
   printOverload(overload);
   const noisyKey = await runNoisyKey();
   printNoisyKey(noisyKey);
-  save('fairness', { overload, noisyKey });
+  const backpressure = await runBackpressure();
+  printBackpressure(backpressure);
+  save('fairness', { overload, noisyKey, backpressure });
 }
 
 if (SCENARIOS.has('edge')) {

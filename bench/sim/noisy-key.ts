@@ -6,11 +6,10 @@
  * under p-queue and a FIFO given the same load (neither has keys).
  */
 import FakeTimers from '@sinonjs/fake-timers';
-import { createRandom, createScheduler, MemoryStore } from '@baton/core';
-import { systemClock } from '@baton/core/system';
 import { SeededRandom } from '@baton/core/testing';
 import PQueue from 'p-queue';
 import { table, printGoals } from '../lib/stats.ts';
+import { simScheduler } from './sim-scheduler.ts';
 
 const SLOTS = 10;
 const WORK_MS = 10;
@@ -55,15 +54,7 @@ async function simulate(system: SystemName, withNoisy: boolean): Promise<Job[]> 
     };
     let submit: (job: Job, i: number) => void;
     if (system === 'baton') {
-      const seeded = new SeededRandom(7);
-      const scheduler = createScheduler({
-        store: new MemoryStore(),
-        clock: systemClock(),
-        random: createRandom(() => seeded.next()),
-        queues: { default: { concurrency: SLOTS } },
-        keepSucceeded: false,
-        handlers: { work: async (p: { i: number }) => work(jobs[p.i]!) },
-      });
+      const scheduler = simScheduler(7, SLOTS, { handlers: { work: async (p: { i: number }) => work(jobs[p.i]!) } });
       submit = (job, i) => void scheduler.submit({ type: 'work', payload: { i }, fairnessKey: job.key });
     } else {
       // p-queue without priorities is a FIFO too: both are here so the table shows the peer by name.

@@ -9,11 +9,11 @@
  * its priority) and a FIFO (p-queue without priorities).
  */
 import FakeTimers from '@sinonjs/fake-timers';
-import { createRandom, createScheduler, DEFAULT_SHARES, MemoryStore, Priority } from '@baton/core';
-import { systemClock } from '@baton/core/system';
+import { DEFAULT_SHARES, Priority } from '@baton/core';
 import { SeededRandom } from '@baton/core/testing';
 import PQueue from 'p-queue';
 import { table, printGoals } from '../lib/stats.ts';
+import { simScheduler } from './sim-scheduler.ts';
 
 const SLOTS = 10;
 const WORK_MS = 10;
@@ -98,13 +98,7 @@ async function simulate(mix: Mix, system: SystemName): Promise<Simulated> {
     };
     let submit: (job: Job, i: number) => void;
     if (system === 'baton') {
-      const seeded = new SeededRandom(7);
-      const scheduler = createScheduler({
-        store: new MemoryStore(),
-        clock: systemClock(),
-        random: createRandom(() => seeded.next()),
-        queues: { default: { concurrency: SLOTS } },
-        keepSucceeded: false,
+      const scheduler = simScheduler(7, SLOTS, {
         retry: { maxAttempts: 100, backoff: { kind: 'exponential', delayMs: 50, maxDelayMs: 2_000 } },
         handlers: { work: async (p: { i: number }) => work(jobs[p.i]!) },
       });
