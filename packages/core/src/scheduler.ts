@@ -1,9 +1,9 @@
 import { admitUnit, prepareUnit } from './admission.ts';
-import { compensationsOf } from './compensation.ts';
+import { storeCompensations } from './store-compensations.ts';
 import { Backpressure, NO_BACKPRESSURE } from './backpressure.ts';
 import { type Replacement, replaceDebounced } from './dedupe.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
-import type { AttemptHost } from './attempt.ts';
+import { attemptHost, HandlerReads } from './attempt-host.ts';
 import { Claimer } from './claim.ts';
 import type { Clock } from './clock.ts';
 import { Congestion } from './congestion.ts';
@@ -77,8 +77,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private pumping: Promise<void> | null = null;
   private dirty = false;
   private readonly idleWaiters: Array<() => void> = [];
-  /** Handlers' step reads in flight (`ctx.step` loads stored results once per attempt). */
-  private readingSteps = 0;
+  /** Store reads handlers wait on (their steps, the jobs they join). */
+  private readonly handlerReads = new HandlerReads();
 
   // What arrived since the last tick.
   private readonly inbox = new Inbox();
@@ -100,39 +100,18 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     });
     this.dependents = new Dependents(this.congestion, this.metricsRecorder);
     this.ops = new Operations(this.leases, this.dependents);
-    this.dependents.onUndone = (ctx, job) => this.compensate(ctx, job);
+    this.dependents.onUndone = (ctx, job) => storeCompensations(ctx, job, { handlers: this.handlers, options: this.options, nextId: this.nextId });
     this.wake = new WakeTimer(this.clock, () => this.kick());
-    const host: AttemptHost = {
-      now: () => this.clock.now(),
-      loadSteps: async (jobId) => {
-        this.readingSteps++;
-        try {
-          return new Map((await this.store.steps(jobId)).map((s) => [s.name, s.result]));
-        } finally {
-          this.readingSteps--;
-        }
-      },
-      writeStep: (attempt, name, result) =>
-        new Promise<void>((resolve, reject) => {
-          this.inbox.stepWrites.push({ attempt, name, result, resolve, reject });
-          this.kick();
-        }),
-      submitChildren: async (inputs) => (await this.submitAll(inputs as ReadonlyArray<SubmitInput<H>>)).map((r) => r.job as JobRecord),
-      hasHandler: (type) => Object.hasOwn(this.handlers, type),
-      getJobs: async (ids) => {
-        this.readingSteps++; // a read for a handler, as its steps are: the scheduler is not idle meanwhile
-        try {
-          return await this.store.getMany(ids);
-        } finally {
-          this.readingSteps--;
-        }
-      },
-      recordProgress: (jobId, progress) => {
-        this.inbox.beats.set(jobId, { progress });
-        this.kick();
-      },
-      ...(this.options.instrumentation?.step === undefined ? {} : { instrumentStep: this.options.instrumentation.step.bind(this.options.instrumentation) }),
-    };
+    const host = attemptHost({
+      clock: this.clock,
+      store: this.store,
+      inbox: this.inbox,
+      handlers: this.handlers,
+      instrumentation: this.options.instrumentation,
+      kick: () => this.kick(),
+      submitAll: async (inputs) => (await this.submitAll(inputs as ReadonlyArray<SubmitInput<H>>)).map((r) => r.job as JobRecord),
+      reads: this.handlerReads,
+    });
     const parts = {
       options: this.options,
       leases: this.leases,
@@ -322,7 +301,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
    * may still be running (waiting on their own I/O or timers).
    */
   isIdle(): boolean {
-    return this.pumping === null && !this.pendingWork() && this.readingSteps === 0;
+    return this.pumping === null && !this.pendingWork() && this.handlerReads.pending === 0;
   }
 
   /** Resolves when no tick is in progress or pending. Handlers may still be running. */
@@ -337,19 +316,6 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject, ...(signal === undefined ? {} : { signal }) });
       this.kick();
     });
-  }
-
-  /** Stores the compensation jobs of a job that failed for good or was cancelled, in the same tick. */
-  private async compensate(ctx: TickContext, job: JobRecord): Promise<void> {
-    const inputs = compensationsOf(job, await ctx.tick.stepsOf(job.id));
-    if (inputs.length === 0) return;
-    const reject = (error: unknown) => this.options.logger.error('compensation jobs not stored', { jobId: job.id, error });
-    try {
-      const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, this.handlers, this.options, ctx.now, this.nextId);
-      await admitUnit({ ...unit, actor: null, resolve: () => {}, reject }, ctx.tick, ctx.now, ctx.fx);
-    } catch (error) {
-      reject(error);
-    }
   }
 
   // ---- the loop ------------------------------------------------------------
