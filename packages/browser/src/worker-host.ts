@@ -1,5 +1,6 @@
 import { createScheduler, type Handlers, type JobInput, type Scheduler, type SchedulerEvent, type SchedulerOptions } from '@baton/core';
 import { type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
+import { cronParser } from '@baton/core/cron';
 import { systemClock, systemRandom } from '@baton/core/system';
 import { expose, type Endpoint } from 'comlink';
 import { IdbStore } from './idb-store.ts';
@@ -127,6 +128,7 @@ export function hostScheduler<H extends Handlers>(options: WorkerSchedulerOption
         }
         const closed = new Promise<void>((resolve) => store.onClosed(resolve));
         const s = createScheduler({
+          cron: cronParser,
           ...rest,
           store,
           clock: systemClock(),

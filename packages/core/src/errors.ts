@@ -8,6 +8,7 @@
 export const ErrorCode = {
   validation: 'validation',
   unknownJob: 'unknown-job',
+  unknownSchedule: 'unknown-schedule',
   idempotencyConflict: 'idempotency-conflict',
   dependencyCycle: 'dependency-cycle',
   illegalTransition: 'illegal-transition',
@@ -73,6 +74,15 @@ export class ValidationError extends BatonError {
     super(ErrorCode.validation, message);
     this.name = 'ValidationError';
     this.field = field;
+  }
+}
+
+export class UnknownScheduleError extends BatonError {
+  readonly scheduleId: string;
+  constructor(scheduleId: string) {
+    super(ErrorCode.unknownSchedule, `No schedule with id \`${scheduleId}\``);
+    this.name = 'UnknownScheduleError';
+    this.scheduleId = scheduleId;
   }
 }
 

@@ -54,6 +54,7 @@ export { DEFAULT_SHARES, type ClassShares, type PriorityName } from './shares.ts
 export type { KeyOptions } from './fair-keys.ts';
 export { LIMITS } from './limits.ts';
 export { SignalTimeoutError } from './signals.ts';
+export { nextOccurrence, MAX_CATCH_UP, type Schedule, type ScheduleInput, type MissedPolicy, type OverlapPolicy, type CronParser } from './schedules.ts';
 export { SleepingSignal } from './attempt.ts';
 export { attemptLimitPolicy, type RetryPolicy, type RetryInput, type RetryDecision } from './retry.ts';
 export { classify, classifyHttp, retryAfterMsOf, type Classifier } from './classify.ts';
@@ -94,6 +95,7 @@ export {
   PreemptedError,
   ValidationError,
   UnknownJobError,
+  UnknownScheduleError,
   IdempotencyConflictError,
   DependencyCycleError,
   QueueFullError,

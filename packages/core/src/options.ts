@@ -8,6 +8,7 @@ import { validateResource, type ResourceOptions } from './resource.ts';
 import type { BackpressureLimits } from './backpressure.ts';
 import { type KeyOptions, type ResolvedKeyOptions, resolveKeyOptions } from './fair-keys.ts';
 import { type ClassShares, resolveShares } from './shares.ts';
+import type { CronParser } from './schedules.ts';
 import type { Random } from './random.ts';
 import { attemptLimitPolicy, type RetryPolicy } from './retry.ts';
 import { boolean, number, resolveRetry, show, text } from './validate.ts';
@@ -124,6 +125,8 @@ export interface SchedulerOptions<H extends Handlers> {
    * submits are stored and nothing runs. @default true
    */
   readonly autoStart?: boolean;
+  /** Reads the cron expressions of schedules (`cronParser` from `@baton/core/cron`). Without it, schedules take `everyMs` only. */
+  readonly cron?: CronParser;
 }
 
 export interface ResolvedOptions {
@@ -146,6 +149,7 @@ export interface ResolvedOptions {
   readonly autoStart: boolean;
   readonly instrumentation: Instrumentation | null;
   readonly runner: string | null;
+  readonly cron: CronParser | null;
 }
 
 export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>): ResolvedOptions {
@@ -187,6 +191,7 @@ export function resolveOptions<H extends Handlers>(options: SchedulerOptions<H>)
     autoStart: boolean('autoStart', options.autoStart ?? true),
     instrumentation: options.instrumentation ?? null,
     runner: options.runner === undefined ? null : text('runner', options.runner),
+    cron: options.cron ?? null,
   };
 }
 

@@ -1,5 +1,7 @@
 import { admitUnit, prepareUnit } from './admission.ts';
 import { storeCompensations } from './store-compensations.ts';
+import { readSchedules, ScheduleBook, type ScheduleChange, SCHEDULES_META } from './schedule-book.ts';
+import type { Schedule, ScheduleInput } from './schedules.ts';
 import { Backpressure, NO_BACKPRESSURE } from './backpressure.ts';
 import { type Replacement, replaceDebounced } from './dedupe.ts';
 import type { JobOf, RequestOptions, SchedulerApi, SubmitInput, SubmitInputOf, SubmitResult, TypeOf } from './api.ts';
@@ -70,6 +72,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
   private readonly backpressure: Backpressure | null;
   private readonly settler: Settler;
   private readonly ops: Operations;
+  private readonly scheduleBook: ScheduleBook;
   private readonly waiters = new Waiters();
   private readonly wake: WakeTimer;
 
@@ -99,7 +102,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     });
     this.dependents = new Dependents(this.congestion, this.metricsRecorder);
-    this.ops = new Operations(this.leases, this.dependents);
+    this.scheduleBook = new ScheduleBook(this.handlers, this.options, this.nextId);
+    this.ops = new Operations(this.leases, this.dependents, this.scheduleBook);
     this.dependents.onUndone = (ctx, job) => storeCompensations(ctx, job, { handlers: this.handlers, options: this.options, nextId: this.nextId });
     this.wake = new WakeTimer(this.clock, () => this.kick());
     const host = attemptHost({
@@ -138,6 +142,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     if (this.status === 'stopping' || this.status === 'stopped') throw new StoppedError();
     if (this.status === 'running') return;
     this.status = 'running';
+    this.scheduleBook.startedAtMs = this.clock.now();
     this.kick();
   }
 
@@ -250,6 +255,43 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     return this.operate('signal', id, options, { name, payload }) as Promise<JobOf<H>>;
   }
 
+  /**
+   * Makes or changes a schedule: each occurrence (a `cron` expression in a
+   * time zone, or `everyMs`) submits `job`. Durable; the next occurrence is
+   * part of the scheduler's one timer (at the edge, the object's alarm).
+   * Missed occurrences (no scheduler ran) follow `missed`; one that comes
+   * while the last has not finished follows `overlap`. Changing a schedule
+   * leaves a running occurrence be; the next follows the new definition.
+   *
+   * @example
+   * await scheduler.schedule({ id: 'nightly-report', cron: '0 0 3 * * *', timezone: 'Europe/Paris', job: { type: 'report' } });
+   */
+  schedule(input: ScheduleInput, options: RequestOptions = {}): Promise<Schedule> {
+    return this.changeSchedule({ action: 'put', input }, input?.id, options);
+  }
+
+  pauseSchedule(id: string, options: RequestOptions = {}): Promise<Schedule> {
+    return this.changeSchedule({ action: 'pause', id }, id, options);
+  }
+
+  resumeSchedule(id: string, options: RequestOptions = {}): Promise<Schedule> {
+    return this.changeSchedule({ action: 'resume', id }, id, options);
+  }
+
+  /** Deletes a schedule; resolves with it as it was. Jobs it submitted are not touched. */
+  unschedule(id: string, options: RequestOptions = {}): Promise<Schedule> {
+    return this.changeSchedule({ action: 'delete', id }, id, options);
+  }
+
+  /** The schedules, as stored. */
+  async schedules(): Promise<Schedule[]> {
+    return readSchedules(await this.store.getMeta(SCHEDULES_META));
+  }
+
+  private changeSchedule(change: ScheduleChange, id: unknown, options: RequestOptions): Promise<Schedule> {
+    return this.operate('schedule', typeof id === 'string' ? id : '', options, undefined, change) as unknown as Promise<Schedule>;
+  }
+
   get(id: string): Promise<JobOf<H> | undefined> {
     return this.store.get(id) as Promise<JobOf<H> | undefined>;
   }
@@ -309,11 +351,22 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     while (this.pumping !== null) await this.pumping;
   }
 
-  private operate(kind: Operation['kind'], id: string, options: RequestOptions, signal?: Operation['signal']): Promise<JobRecord> {
+  private operate(kind: Operation['kind'], id: string, options: RequestOptions, signal?: Operation['signal'], schedule?: ScheduleChange): Promise<JobRecord> {
     if (this.status === 'stopping' || this.status === 'stopped') return Promise.reject(new StoppedError());
-    if (typeof id !== 'string' || id.length === 0) return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
+    // A schedule change checks its own id.
+    if (kind !== 'schedule' && (typeof id !== 'string' || id.length === 0)) {
+      return Promise.reject(new ValidationError('id', `Expected \`id\` to be a job id, got ${String(id)}`));
+    }
     return new Promise((resolve, reject) => {
-      this.inbox.operations.push({ kind, id, actor: options.actor ?? null, resolve, reject, ...(signal === undefined ? {} : { signal }) });
+      this.inbox.operations.push({
+        kind,
+        id,
+        actor: options.actor ?? null,
+        resolve,
+        reject,
+        ...(signal === undefined ? {} : { signal }),
+        ...(schedule === undefined ? {} : { schedule }),
+      });
       this.kick();
     });
   }
@@ -358,6 +411,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       // The first await comes before the inbox is taken: calls made together land in one tick.
       await this.congestion.load(this.store);
       await this.backpressure?.load(this.store);
+      await this.scheduleBook.load(ctx.tick);
       carried = this.inbox.take();
       const { units, operations, stepWrites, beats } = carried;
       const room = this.backpressure?.room(this.congestion.unfinished) ?? null;
@@ -374,6 +428,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       this.leases.renew(ctx, beats);
       await this.connectivity.releaseParked(ctx);
       if (this.status === 'running') {
+        await this.scheduleBook.fire(ctx);
         await promote(ctx, {
           leases: this.leases,
           congestion: this.congestion,
@@ -407,6 +462,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     for (const attempt of ctx.fx.claimed) this.leases.drop(attempt);
     this.health.forget();
     this.claimer.forget();
+    this.scheduleBook.forget();
     if (this.status === 'stopping') {
       // Stopping on a store that fails: give up what is left rather than try for ever. The jobs stay
       // running in the store, and the next scheduler recovers them once their leases lapse.
@@ -449,6 +505,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       for (const attempt of ctx.fx.claimed) this.leases.drop(attempt);
       this.health.forget();
       this.claimer.forget();
+      this.scheduleBook.forget();
       for (const reject of ctx.fx.rejections) reject(error);
       this.options.logger.error('store commit failed', { error, writes: batch.jobs.length });
       this.dirty = this.inbox.units.length > 0 || this.inbox.outcomes.length > 0;
@@ -497,6 +554,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     }
     const lease = this.leases.nextWakeMs();
     if (lease !== null && (wake === null || lease < wake)) wake = lease;
+    const occurrence = this.scheduleBook.nextAtMs();
+    if (occurrence !== null && (wake === null || occurrence < wake)) wake = occurrence;
     if (this.wake.arm(wake, now)) this.dirty = true;
   }
 }

@@ -21,6 +21,7 @@ import { type Clock, createTimerClock } from './clock.ts';
 import { MemoryStore } from './memory-store.ts';
 import type { Handlers, SchedulerOptions } from './options.ts';
 import { createRandom, type Random } from './random.ts';
+import { cronParser } from './cron.ts';
 import { createScheduler as createInjectedScheduler, type Scheduler } from './scheduler.ts';
 
 /** Wall time (`Date.now`) and the host's `setTimeout`. */
@@ -43,7 +44,7 @@ export type SystemSchedulerOptions<H extends Handlers> = Omit<SchedulerOptions<H
 
 /**
  * `createScheduler` from `@baton/core`, with defaults: a `MemoryStore`,
- * `systemClock()` and `systemRandom()` unless given. It starts at once
+ * `systemClock()`, `systemRandom()` and `cronParser` unless given. It starts at once
  * (`autoStart`), like the core's.
  *
  * @example
@@ -55,5 +56,6 @@ export function createScheduler<H extends Handlers>(options: SystemSchedulerOpti
     store: options.store ?? new MemoryStore(),
     clock: options.clock ?? systemClock(),
     random: options.random ?? systemRandom(),
+    cron: options.cron ?? cronParser,
   } as SchedulerOptions<H>);
 }

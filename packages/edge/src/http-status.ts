@@ -12,6 +12,7 @@ export function statusOf(code: ErrorCode | (string & {})): 400 | 401 | 403 | 404
     case ErrorCode.forbidden:
       return 403;
     case ErrorCode.unknownJob:
+    case ErrorCode.unknownSchedule:
     case ErrorCode.unknownQueue:
     case ErrorCode.notFound:
       return 404;

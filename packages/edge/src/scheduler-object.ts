@@ -12,6 +12,7 @@ import {
   type SchedulerOptions,
 } from '@baton/core';
 import { capture, type Result, type SchedulerEndpoint, serveScheduler } from '@baton/core/advanced';
+import { cronParser } from '@baton/core/cron';
 import { systemRandom } from '@baton/core/system';
 import { AlarmClock } from './alarm-clock.ts';
 import { eventStreams } from './event-stream.ts';
@@ -76,6 +77,7 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
     this.scheduler = createScheduler({
       runner: `workerd ${ctx.id.name ?? ctx.id.toString()}`,
       logger: jsonLines({ tenant, queue }),
+      cron: cronParser,
       ...options,
       handlers,
       store: new SqliteStore(ctx.storage),

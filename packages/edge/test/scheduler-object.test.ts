@@ -6,6 +6,8 @@ import { schedulerStub, type SchedulerRpc } from '../src/index.ts';
 interface TestJobsRpc extends SchedulerRpc {
   advance(ms: number): Promise<number>;
   effects(): Promise<string[]>;
+  scheduleEveryMinute(id: string): Promise<number | null>;
+  nextOccurrences(): Promise<Array<number | null>>;
 }
 
 function jobs(name: string): TestJobsRpc {
@@ -61,6 +63,22 @@ describe('SchedulerObject (workerd)', () => {
     const done = await finished(stub, job.id);
     expect(done?.state).toBe('succeeded');
     expect(done?.startedAtMs).toBeGreaterThanOrEqual(job.dueAtMs!);
+    await clearAlarm(stub);
+  });
+
+  it('fires a schedule from the object alarm: its next occurrence is the alarm, and each fire sets the next', async () => {
+    const stub = jobs('scheduled');
+    const nextAtMs = (await stub.scheduleEveryMinute('minutely'))!;
+    expect(nextAtMs % 60_000).toBe(0);
+    const alarm: number | null = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) => state.storage.getAlarm());
+    expect(alarm).toBe(nextAtMs);
+    await stub.advance(nextAtMs - Date.now() + 10);
+    expect(await runDurableObjectAlarm(stub as never)).toBe(true);
+    await expect.poll(async () => value(await stub.list({ state: 'succeeded' }))?.jobs.map((j) => j.payload)).toEqual([{ text: 'minutely' }]);
+    expect(await stub.nextOccurrences()).toEqual([nextAtMs + 60_000]);
+    const next: number | null = await runInDurableObject(stub as never, (_i: unknown, state: DurableObjectState) => state.storage.getAlarm());
+    expect(next).not.toBeNull();
+    expect(next!).toBeLessThanOrEqual(nextAtMs + 60_000); // the next occurrence, or something due sooner
     await clearAlarm(stub);
   });
 

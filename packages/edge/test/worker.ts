@@ -72,6 +72,15 @@ export class TestJobs extends SchedulerObject<Env> {
     return next;
   }
 
+  /** A schedule on this object (schedules are not over the API yet): a cron expression, every minute. */
+  async scheduleEveryMinute(id: string): Promise<number | null> {
+    return (await this.scheduler.schedule({ id, cron: '0 * * * * *', timezone: 'Europe/Berlin', job: { type: 'echo', payload: { text: id } } })).nextAtMs;
+  }
+
+  async nextOccurrences(): Promise<Array<number | null>> {
+    return (await this.scheduler.schedules()).map((s) => s.nextAtMs);
+  }
+
   async effects(): Promise<string[]> {
     return this.ctx.storage.sql
       .exec<{ what: string }>('SELECT what FROM effects')

@@ -20,6 +20,7 @@ import { deadLetterRetry } from './conformance/dead-letter-retry.ts';
 import { boundedStorage } from './conformance/bounded-storage.ts';
 import { resources } from './conformance/resources.ts';
 import { retries } from './conformance/retries.ts';
+import { schedules } from './conformance/schedules.ts';
 import { storeContract } from './conformance/store-contract.ts';
 import type { ConformanceGroup, StoreHarness } from './harness.ts';
 
@@ -61,6 +62,7 @@ export function conformanceGroups(harness: StoreHarness): ConformanceGroup[] {
     offline(harness),
     observability(harness),
     boundedStorage(harness),
+    schedules(harness),
   ];
 }
 
