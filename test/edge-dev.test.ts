@@ -87,3 +87,34 @@ it('serves the README curl session under npm start', async () => {
       .join('\n')}\n`;
   }
 }, 60_000);
+
+it('fires a schedule from the Durable Object alarm under wrangler dev, in real time', async () => {
+  const base = 'http://127.0.0.1:8787/v1/queues/default';
+  const headers = { authorization: 'Bearer dev-token-change-me', 'content-type': 'application/json' };
+  const id = `every-second-${Date.now()}`;
+  const put = await fetch(`${base}/schedules/${id}`, {
+    method: 'PUT',
+    headers,
+    body: JSON.stringify({ everyMs: 1_000, job: { type: 'render', payload: { template: 'tick {name}', name: id } } }),
+  });
+  expect(put.status).toBe(200);
+  const made = (await put.json()) as { nextAtMs: number };
+  expect(made.nextAtMs).toBeGreaterThan(Date.now() - 1_000);
+  // Nothing runs the object in between: only its alarm brings the occurrences.
+  await expect
+    .poll(
+      async () => {
+        const page = (await (await fetch(`${base}/jobs?type=render&state=succeeded&limit=100`, { headers })).json()) as {
+          jobs: Array<{ tags: string[]; result: string }>;
+        };
+        return page.jobs.filter((j) => j.tags.includes(`schedule:${id}`)).length;
+      },
+      { timeout: 10_000, interval: 250 },
+    )
+    .toBeGreaterThanOrEqual(2);
+  const listed = (await (await fetch(`${base}/schedules`, { headers })).json()) as { schedules: Array<{ id: string; fired: number }> };
+  expect(listed.schedules.find((s) => s.id === id)?.fired).toBeGreaterThanOrEqual(2);
+  const deleted = await fetch(`${base}/schedules/${id}`, { method: 'DELETE', headers });
+  expect(deleted.status).toBe(200);
+  expect((await fetch(`${base}/schedules/${id}/pause`, { method: 'POST', headers })).status).toBe(404);
+}, 30_000);

@@ -99,6 +99,26 @@ describe('several workers on one database: one leader by Web Lock, the rest forw
   });
 });
 
+describe('schedules from the page (Chromium)', () => {
+  it('makes, lists, pauses and deletes a schedule whose occurrences run in the worker', async () => {
+    const worker = startWorker(`schedules-${Date.now()}`);
+    const baton = connect(worker);
+    const made = await baton.schedule({ id: 'thumbs', everyMs: 1_000, job: { type: 'resize', payload: { width: 4, height: 4 } } });
+    expect(made.nextAtMs).toBeGreaterThan(Date.now() - 1_000);
+    await expect
+      .poll(async () => (await baton.list({ state: 'succeeded' })).jobs.filter((j) => j.tags.includes('schedule:thumbs')).length, { timeout: 5_000 })
+      .toBeGreaterThanOrEqual(1);
+    expect((await baton.schedules()).map((s) => s.id)).toEqual(['thumbs']);
+    expect((await baton.pauseSchedule('thumbs')).nextAtMs).toBeNull();
+    expect((await baton.unschedule('thumbs')).id).toBe('thumbs');
+    expect(await baton.schedules()).toEqual([]);
+    const error = await baton.pauseSchedule('thumbs').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'unknown-schedule' });
+    baton.close();
+    worker.terminate();
+  });
+});
+
 describe('a forwarded submit run again (Chromium)', () => {
   it('makes one job of it: the leader may have committed and died before its answer arrived', async () => {
     const db = `forward-${Date.now()}`;

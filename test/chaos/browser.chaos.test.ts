@@ -270,12 +270,25 @@ async function round(seed: number, n: number, faults: Tally, sabotage: Sabotage)
   // deadline is reported lost by the check.
   let jobs: JobRecord[] = [];
   const deadline = Date.now() + sabotage.settleMs;
+  // A listing can fail (its reads are aborted too, in the reads run): only a listing of this round may end the
+  // wait, and the check reads a fresh one. A stale listing, from before the last submits were answered, once
+  // ended the wait and had jobs that existed reported lost.
+  let fresh = false;
+  const list = async () => {
+    try {
+      jobs = await allJobs(members[0]!);
+      fresh = true;
+    } catch {
+      fresh = false;
+    }
+  };
   while (Date.now() < deadline) {
     await submit(members[0]!, [...pending]);
-    jobs = await allJobs(members[0]!).catch(() => jobs);
-    if (pending.size === 0 && jobs.length > 0 && jobs.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state))) break;
+    await list();
+    if (fresh && pending.size === 0 && jobs.length > 0 && jobs.every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state))) break;
     await sleep(100);
   }
+  for (let tries = 0; !fresh && tries < 50; tries++) await list();
   const entries = await readLedger(ledger);
   for (const member of members) member.kill();
   noted.close();

@@ -8,6 +8,7 @@ import type { Actor, JobInput, JobRecord, Json } from './job.ts';
 import type { MetricsSnapshot } from './metrics.ts';
 import type { Handler, Handlers } from './options.ts';
 import type { Result } from './result.ts';
+import type { Schedule, ScheduleInput } from './schedules.ts';
 import type { ListPage, ListQuery, StepRecord } from './store.ts';
 
 /** The job types a handler map registers. */
@@ -80,6 +81,13 @@ export interface SchedulerApi<H extends Handlers = Handlers> {
   retry(id: string, options?: RequestOptions): Promise<JobOf<H>>;
   /** Sends signal `name` to a job, for `ctx.waitForSignal` (the first of a name is kept). */
   signal(id: string, name: string, payload?: Json, options?: RequestOptions): Promise<JobOf<H>>;
+  /** Makes or changes a schedule. */
+  schedule(input: ScheduleInput, options?: RequestOptions): Promise<Schedule>;
+  schedules(): Promise<Schedule[]>;
+  pauseSchedule(id: string, options?: RequestOptions): Promise<Schedule>;
+  resumeSchedule(id: string, options?: RequestOptions): Promise<Schedule>;
+  /** Deletes a schedule; resolves with it as it was. */
+  unschedule(id: string, options?: RequestOptions): Promise<Schedule>;
   /** Resolves with the job once it has succeeded, failed or been cancelled. Given a submitted job, its result is typed. */
   waitFor<T extends TypeOf<H>>(job: string | { readonly id: string; readonly type: T }): Promise<JobOf<H, T>>;
   metrics(): Promise<MetricsSnapshot>;
@@ -102,6 +110,11 @@ export interface SchedulerEndpoint {
   retry(id: string, options?: RequestOptions): Promise<Result<JobRecord>>;
   /** One argument, so a call crosses a thread or a tab as one value. */
   signal(request: { readonly id: string; readonly name: string; readonly payload: Json }, options?: RequestOptions): Promise<Result<JobRecord>>;
+  schedule(input: ScheduleInput, options?: RequestOptions): Promise<Result<Schedule>>;
+  schedules(): Promise<Result<Schedule[]>>;
+  pauseSchedule(id: string, options?: RequestOptions): Promise<Result<Schedule>>;
+  resumeSchedule(id: string, options?: RequestOptions): Promise<Result<Schedule>>;
+  unschedule(id: string, options?: RequestOptions): Promise<Result<Schedule>>;
   waitFor(id: string): Promise<Result<JobRecord>>;
   metrics(): Promise<Result<MetricsSnapshot>>;
   steps(id: string): Promise<Result<readonly StepRecord[]>>;

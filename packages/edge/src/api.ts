@@ -1,4 +1,4 @@
-import { ErrorCode, type JobInput, type JobRecord, type Json, LIMITS, type ListQuery, TRACEPARENT } from '@baton/core';
+import { ErrorCode, type JobInput, type JobRecord, type Json, LIMITS, type ScheduleInput, type ListQuery, TRACEPARENT } from '@baton/core';
 import type { ErrorBody, Result } from '@baton/core/advanced';
 import { type Context, Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
@@ -18,6 +18,7 @@ import {
   MAX_BATCH,
   MAX_LIST_LIMIT,
   MAX_WAIT_MS,
+  scheduleBodySchema,
   signalBodySchema,
   signalNameSchema,
   waitBodySchema,
@@ -123,7 +124,7 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
       '/v1/*',
       cors({
         origin: options.corsOrigins === '*' ? '*' : [...options.corsOrigins],
-        allowMethods: ['GET', 'POST'],
+        allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
         allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'traceparent', 'tracestate'],
         exposeHeaders: ['retry-after'],
         maxAge: 600,
@@ -336,6 +337,39 @@ export function createApi<Env extends object>(options: ApiOptions<Env>): Hono<{ 
     if (!checked.ok) return fail(c, checked.error);
     const payload = (checked.value.payload ?? null) as Json;
     return answer(c, await stub(c).signal({ id: c.req.param('id')!, name: name.value, payload }, { actor: actorOf(c) }), (job) => c.json(job));
+  });
+  const scheduleId = (c: C) => check(signalNameSchema, c.req.param('id'), 'id');
+  app.put('/v1/queues/:queue/schedules/:id', limited, async (posted) => {
+    const c = posted as unknown as C;
+    const id = scheduleId(c);
+    if (!id.ok) return fail(c, id.error);
+    const body = await jsonBody(c);
+    if (!body.ok) return fail(c, body.error);
+    const job = (body.value as { job?: unknown } | null)?.job;
+    if (job !== null && typeof job === 'object' && 'queue' in job) {
+      return fail(c, { code: ErrorCode.validation, field: 'job.queue', message: 'The queue is given by the path, not the body', retryable: false });
+    }
+    const checked = check(scheduleBodySchema, body.value, '');
+    if (!checked.ok) return fail(c, checked.error);
+    // As a submit's: the object is the queue's, and its scheduler runs the job in its own default queue.
+    const input = { ...checked.value, id: id.value } as unknown as ScheduleInput;
+    return answer(c, await stub(c).schedule(input, { actor: actorOf(c) }), (schedule) => c.json(schedule));
+  });
+  app.get('/v1/queues/:queue/schedules', async (c) => answer(c, await stub(c).schedules(), (schedules) => c.json({ schedules })));
+  for (const action of ['pause', 'resume'] as const) {
+    app.post(`/v1/queues/:queue/schedules/:id/${action}`, limited, async (posted) => {
+      const c = posted as unknown as C;
+      const id = scheduleId(c);
+      if (!id.ok) return fail(c, id.error);
+      const call = action === 'pause' ? stub(c).pauseSchedule(id.value, { actor: actorOf(c) }) : stub(c).resumeSchedule(id.value, { actor: actorOf(c) });
+      return answer(c, await call, (schedule) => c.json(schedule));
+    });
+  }
+  app.delete('/v1/queues/:queue/schedules/:id', limited, async (posted) => {
+    const c = posted as unknown as C;
+    const id = scheduleId(c);
+    if (!id.ok) return fail(c, id.error);
+    return answer(c, await stub(c).unschedule(id.value, { actor: actorOf(c) }), (schedule) => c.json(schedule));
   });
   app.get('/v1/queues/:queue/metrics', async (c) =>
     answer(c, await stub(c).metrics(), (metrics) =>

@@ -1,7 +1,7 @@
 import { LIMITS } from '@baton/core';
 import { toJsonSchema } from '@valibot/to-json-schema';
 import type { GenericSchema } from 'valibot';
-import { batchSchema, jobSchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, waitBodySchema } from './schema.ts';
+import { batchSchema, jobSchema, MAX_BATCH, MAX_LIST_LIMIT, MAX_WAIT_MS, scheduleBodySchema, waitBodySchema } from './schema.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -146,6 +146,28 @@ export function openApiDocument(queues: readonly string[]): JsonObject {
           },
           responses: { 200: job, ...errors(400, 401, 404, 409, 413, 429) },
         },
+      },
+      '/v1/queues/{queue}/schedules': {
+        get: { summary: 'The schedules of the queue', parameters: [queue], responses: { 200: { description: '`{ schedules }`' }, ...errors(401, 404, 429) } },
+      },
+      '/v1/queues/{queue}/schedules/{id}': {
+        put: {
+          summary: 'Make or change a schedule: `cron` (with `timezone`) or `everyMs`, the `job` each occurrence submits, `missed`, `overlap`, `paused`',
+          parameters: [queue, id],
+          requestBody: { required: true, content: { 'application/json': { schema: schemaOf(scheduleBodySchema) } } },
+          responses: { 200: { description: 'The schedule' }, ...errors(400, 401, 404, 413, 429) },
+        },
+        delete: {
+          summary: 'Delete a schedule',
+          parameters: [queue, id],
+          responses: { 200: { description: 'The schedule, as it was' }, ...errors(401, 404, 429) },
+        },
+      },
+      '/v1/queues/{queue}/schedules/{id}/pause': {
+        post: { summary: 'Pause a schedule', parameters: [queue, id], responses: { 200: { description: 'The schedule' }, ...errors(401, 404, 429) } },
+      },
+      '/v1/queues/{queue}/schedules/{id}/resume': {
+        post: { summary: 'Resume a schedule', parameters: [queue, id], responses: { 200: { description: 'The schedule' }, ...errors(401, 404, 429) } },
       },
       '/v1/queues/{queue}/metrics': {
         get: {

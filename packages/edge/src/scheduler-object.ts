@@ -7,6 +7,7 @@ import {
   type JobRecord,
   type Logger,
   type RequestOptions,
+  type ScheduleInput,
   type Scheduler,
   type SchedulerEvent,
   type SchedulerOptions,
@@ -155,6 +156,26 @@ export abstract class SchedulerObject<Env = unknown> extends DurableObject<Env> 
 
   signal(request: Parameters<SchedulerEndpoint['signal']>[0], options?: RequestOptions): ReturnType<SchedulerEndpoint['signal']> {
     return this.guarded(() => this.endpoint.signal(request, options));
+  }
+
+  schedule(input: ScheduleInput, options?: RequestOptions): ReturnType<SchedulerEndpoint['schedule']> {
+    return this.guarded(() => this.endpoint.schedule(input, options));
+  }
+
+  schedules(): ReturnType<SchedulerEndpoint['schedules']> {
+    return this.guarded(() => this.endpoint.schedules());
+  }
+
+  pauseSchedule(id: string, options?: RequestOptions): ReturnType<SchedulerEndpoint['pauseSchedule']> {
+    return this.guarded(() => this.endpoint.pauseSchedule(id, options));
+  }
+
+  resumeSchedule(id: string, options?: RequestOptions): ReturnType<SchedulerEndpoint['resumeSchedule']> {
+    return this.guarded(() => this.endpoint.resumeSchedule(id, options));
+  }
+
+  unschedule(id: string, options?: RequestOptions): ReturnType<SchedulerEndpoint['unschedule']> {
+    return this.guarded(() => this.endpoint.unschedule(id, options));
   }
 
   /** Resolves once the job has finished (held as long as the caller waits). */

@@ -124,6 +124,20 @@ export const waitBodySchema = v.strictObject(
   'an object',
 );
 
+/** A schedule's definition, in the body of `PUT …/schedules/{id}` (its queue is the path's; the job's `queue` may not be given). */
+export const scheduleBodySchema = v.strictObject(
+  {
+    cron: v.optional(name()),
+    everyMs: v.optional(ms(1_000, LIMITS.durationMs)),
+    timezone: v.optional(name()),
+    job: jobSchema,
+    missed: v.optional(v.picklist(['skip', 'once', 'all'], '"skip", "once" or "all"')),
+    overlap: v.optional(v.picklist(['skip', 'queue', 'allow'], '"skip", "queue" or "allow"')),
+    paused: v.optional(v.boolean('a boolean')),
+  },
+  'an object',
+);
+
 /** A signal's name, from the path. */
 export const signalNameSchema = name();
 

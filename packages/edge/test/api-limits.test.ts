@@ -145,7 +145,7 @@ describe('limits (workerd)', () => {
     const response = await exports.default.fetch(
       new Request(`${BASE}/v1/queues/default/jobs`, { method: 'OPTIONS', headers: { origin: 'https://app.test', 'access-control-request-method': 'POST' } }),
     );
-    expect(response.headers.get('access-control-allow-methods')).toBe('GET,POST');
+    expect(response.headers.get('access-control-allow-methods')).toBe('GET,POST,PUT,DELETE'); // PUT and DELETE: schedules
   });
 });
 

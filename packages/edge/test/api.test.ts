@@ -431,4 +431,23 @@ describe('HTTP API (workerd)', () => {
     expect(done.body.dependsOn).toHaveLength(1000);
     console.log(`[fan-out] 1,000 children spawned, run and joined in one Durable Object in ${Date.now() - started} ms (workerd, local)`);
   }, 90_000);
+  it('makes, lists, pauses, resumes and deletes schedules over HTTP, refusing bad ones by field', async () => {
+    const put = (id: string, body: unknown) => call('PUT', `/v1/queues/emails/schedules/${id}`, { token: GLOBEX, body: JSON.stringify(body) });
+    const made = await put('digest', { cron: '0 0 9 * * 1', timezone: 'Europe/Paris', job: { type: 'echo', payload: { text: 'weekly' } } });
+    expect(made.status).toBe(200);
+    expect(made.body).toMatchObject({ id: 'digest', missed: 'once', overlap: 'skip', paused: false });
+    const listed = await call('GET', '/v1/queues/emails/schedules', { token: GLOBEX });
+    expect((listed.body as unknown as { schedules: Array<{ id: string }> }).schedules.map((s) => s.id)).toEqual(['digest']);
+    expect((await call('POST', '/v1/queues/emails/schedules/digest/pause', { token: GLOBEX })).body).toMatchObject({ paused: true, nextAtMs: null });
+    expect((await call('POST', '/v1/queues/emails/schedules/digest/resume', { token: GLOBEX })).body).toMatchObject({ paused: false });
+    const bad = await put('bad', { cron: 'every monday', job: { type: 'echo' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.field).toBe('schedule.cron');
+    const queued = await put('bad', { everyMs: 1_000, job: { type: 'echo', queue: 'default' } });
+    expect(queued.status).toBe(400);
+    expect(queued.body.error.field).toBe('job.queue');
+    expect((await call('DELETE', '/v1/queues/emails/schedules/digest', { token: GLOBEX })).status).toBe(200);
+    expect((await call('DELETE', '/v1/queues/emails/schedules/digest', { token: GLOBEX })).status).toBe(404);
+    await clearAlarm('globex', 'emails');
+  });
 });
