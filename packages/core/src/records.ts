@@ -93,6 +93,21 @@ function timerOf(r: JobRecord): number | null {
   }
 }
 
+/**
+ * `record` with a note added to its last transition's cause, in the tick
+ * that made that transition (what followed from it, such as the
+ * compensations a failure stored): history is otherwise never rewritten.
+ */
+export function noteOnLastTransition(record: JobRecord, nowMs: number, note: string): JobRecord {
+  const last = record.history.at(-1)!;
+  const noted = { ...last, cause: { ...last.cause, message: `${last.cause.message ?? last.cause.code}; ${note}` } };
+  const next = rebuild(record, {}) as Mutable<JobRecord>;
+  next.history = [...record.history.slice(0, -1), noted];
+  next.version = record.version + 1;
+  next.updatedAtMs = nowMs;
+  return next;
+}
+
 /** A change that is not a transition (progress, lease renewal). */
 export function update(record: JobRecord, nowMs: number, patch: RecordPatch): JobRecord {
   const next = rebuild(record, patch) as Mutable<JobRecord>;

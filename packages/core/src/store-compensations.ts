@@ -1,6 +1,7 @@
 import { admitUnit, prepareUnit } from './admission.ts';
 import { compensationsOf } from './compensation.ts';
 import type { JobInput, JobRecord } from './job.ts';
+import { noteOnLastTransition } from './records.ts';
 import type { Handlers, ResolvedOptions } from './options.ts';
 import type { TickContext } from './tick-context.ts';
 
@@ -15,7 +16,16 @@ export async function storeCompensations(
   const reject = (error: unknown) => p.options.logger.error('compensation jobs not stored', { jobId: job.id, error });
   try {
     const unit = prepareUnit(inputs as ReadonlyArray<JobInput<string, unknown>>, p.handlers, p.options, ctx.now, p.nextId);
-    await admitUnit({ ...unit, actor: null, resolve: () => {}, reject }, ctx.tick, ctx.now, ctx.fx);
+    let refused = false;
+    const refuse = (error: unknown): void => {
+      refused = true;
+      reject(error);
+    };
+    await admitUnit({ ...unit, actor: null, resolve: () => {}, reject: refuse }, ctx.tick, ctx.now, ctx.fx);
+    if (refused) return;
+    // The job's last transition (its failure or cancel, in this same tick) names its compensations.
+    const current = ctx.tick.peek(job.id) ?? job;
+    ctx.tick.put(noteOnLastTransition(current, ctx.now, `compensated by ${unit.ids.join(', ')}`), current);
   } catch (error) {
     reject(error);
   }

@@ -428,6 +428,12 @@ export function idempotency(harness: StoreHarness): ConformanceGroup {
           ['refund', 'release'],
           'a compensation job per compensated step, the last completed first, submitted with the failure',
         );
+        const failedAt = (await rig.store.get(job.id))!.history.at(-1)!;
+        equal(
+          made.every((j) => failedAt.cause.message!.includes(j.id)),
+          true,
+          `its failure in its history names its compensations: ${failedAt.cause.message}`,
+        );
         await rig.crashAndRestart(); // in the middle of compensating
         await rig.advance(60_000);
         deepEqual(state.log, ['refund ch_1 of charge', 'release seat-12 of reserve'], 'each ran once, in reverse order, the refund after its retry');
