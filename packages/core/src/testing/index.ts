@@ -21,6 +21,7 @@ import { boundedStorage } from './conformance/bounded-storage.ts';
 import { resources } from './conformance/resources.ts';
 import { retries } from './conformance/retries.ts';
 import { schedules } from './conformance/schedules.ts';
+import { workflows } from './conformance/workflows.ts';
 import { storeContract } from './conformance/store-contract.ts';
 import type { ConformanceGroup, StoreHarness } from './harness.ts';
 
@@ -63,6 +64,7 @@ export function conformanceGroups(harness: StoreHarness): ConformanceGroup[] {
     observability(harness),
     boundedStorage(harness),
     schedules(harness),
+    workflows(harness),
   ];
 }
 
