@@ -1,9 +1,10 @@
 import { type DependencyResult, type JobContext, type StepInfo, type StepOptions, stepIdempotencyKey } from './context.ts';
 import { CancelledError, ValidationError } from './errors.ts';
-import { LIMITS } from './limits.ts';
 import { SignalTimeoutError, signalStep, WAIT_STEP } from './signals.ts';
 import type { AttemptTrace } from './instrumentation.ts';
 import { assertJson } from './json.ts';
+import { LIMITS } from './limits.ts';
+import { duration, number, text } from './validate.ts';
 import { CauseCode } from './causes.ts';
 import { compensationStep } from './compensation.ts';
 import { failure } from './failure.ts';
@@ -33,10 +34,16 @@ export class SleepingSignal extends Error {
 /** The step names `ctx.spawn` stores its children's ids under. */
 const SPAWN_STEP = '\u0000spawn:';
 
-/** What a join returns for a child: what a dependent is told of its dependency. */
+/** What a dependent is told of a dependency (or a join, of a child); one deleted meanwhile reads as failed. */
 export function dependencyResult(id: string, r: JobRecord | undefined): DependencyResult {
   return r === undefined
-    ? { id, type: '', state: JobState.failed, result: null, error: failure(FailureKind.permanent, CauseCode.dependencyMissing, `job ${id} no longer exists`) }
+    ? {
+        id,
+        type: '',
+        state: JobState.failed,
+        result: null,
+        error: failure(FailureKind.permanent, CauseCode.dependencyMissing, `dependency ${id} no longer exists`),
+      }
     : { id, type: r.type, state: r.state, result: r.result, error: r.error };
 }
 
@@ -176,20 +183,14 @@ export class Attempt implements JobContext {
     return result;
   }
 
-  sleep(durationMs: number): Promise<void> {
-    if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0 || durationMs > LIMITS.durationMs) {
-      return Promise.reject(
-        new ValidationError('durationMs', `Expected \`durationMs\` to be a finite number from 0 to ${LIMITS.durationMs}, got ${String(durationMs)}`),
-      );
-    }
-    return this.sleepFrom(() => this.host.now() + durationMs);
+  async sleep(durationMs: number): Promise<void> {
+    const ms = duration('durationMs', durationMs, 0);
+    return this.sleepFrom(() => this.host.now() + ms);
   }
 
-  sleepUntil(timeMs: number): Promise<void> {
-    if (typeof timeMs !== 'number' || !Number.isFinite(timeMs) || timeMs < 0) {
-      return Promise.reject(new ValidationError('timeMs', `Expected \`timeMs\` to be a time in ms since the epoch, got ${String(timeMs)}`));
-    }
-    return this.sleepFrom(() => timeMs);
+  async sleepUntil(timeMs: number): Promise<void> {
+    const at = number('timeMs', timeMs, 0);
+    return this.sleepFrom(() => at);
   }
 
   async spawn(inputs: JobInput<string, unknown> | ReadonlyArray<JobInput<string, unknown>>): Promise<string[]> {
@@ -213,19 +214,12 @@ export class Attempt implements JobContext {
     if (this.settled) throw this.givenUp();
     // Not all finished: the attempt ends here; the job waits for them, and its handler runs again after.
     this.joining = [...children];
-    const sleeping = new SleepingSignal(Number.POSITIVE_INFINITY);
-    this.abort(sleeping);
-    throw sleeping;
+    this.endAsSleep(Number.POSITIVE_INFINITY);
   }
 
   async waitForSignal<T extends Json = Json>(name: string, options: { readonly timeoutMs?: number } = {}): Promise<T> {
-    if (typeof name !== 'string' || name.length === 0 || name.length > LIMITS.nameChars) {
-      throw new ValidationError('name', `Expected the signal \`name\` to be a non-empty string of at most ${LIMITS.nameChars} characters, got ${String(name)}`);
-    }
-    const timeoutMs = options.timeoutMs ?? null;
-    if (timeoutMs !== null && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || timeoutMs > LIMITS.durationMs)) {
-      throw new ValidationError('timeoutMs', `Expected \`timeoutMs\` to be a finite number from 0 to ${LIMITS.durationMs}, got ${String(timeoutMs)}`);
-    }
+    text('name', name);
+    const timeoutMs = options.timeoutMs === undefined ? null : duration('timeoutMs', options.timeoutMs, 0);
     const n = this.waits++;
     const step = signalStep(name);
     this.steps ??= await this.host.loadSteps(this.record.id);
@@ -237,9 +231,7 @@ export class Attempt implements JobContext {
     if (this.host.now() >= untilMs) throw new SignalTimeoutError(name, timeoutMs);
     this.sleepingUntil = untilMs;
     this.waitingForSignal = name;
-    const sleeping = new SleepingSignal(untilMs);
-    this.abort(sleeping);
-    throw sleeping;
+    this.endAsSleep(untilMs);
   }
 
   /**
@@ -251,6 +243,11 @@ export class Attempt implements JobContext {
     const untilMs = await this.step(`${SLEEP_STEP}${this.sleeps++}`, () => wakeAt());
     if (this.host.now() >= untilMs) return;
     this.sleepingUntil = untilMs;
+    this.endAsSleep(untilMs);
+  }
+
+  /** Ends the attempt here as a sleep (the run handler reports it so): its signal aborts, and the handler unwinds. */
+  private endAsSleep(untilMs: number): never {
     const sleeping = new SleepingSignal(untilMs);
     this.abort(sleeping);
     throw sleeping;

@@ -1,4 +1,4 @@
-import { Attempt, type AttemptHost } from './attempt.ts';
+import { Attempt, type AttemptHost, dependencyResult } from './attempt.ts';
 import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
 import type { Connectivity } from './connectivity.ts';
@@ -6,9 +6,8 @@ import type { DependencyResult } from './context.ts';
 import type { Dependents } from './dependents.ts';
 import { FairReader, type Turn } from './fair-keys.ts';
 import { PreemptedError } from './errors.ts';
-import { failure } from './failure.ts';
 import type { ResourceHealth } from './health.ts';
-import { type Cause, FailureKind, fairnessKeyOf, isTerminal, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
+import { type Cause, fairnessKeyOf, isTerminal, type JobRecord, JobState, PRIORITY_LEVELS } from './job.ts';
 import type { Leases } from './leases.ts';
 import type { MetricsRecorder } from './metrics.ts';
 import type { ResolvedOptions } from './options.ts';
@@ -192,7 +191,7 @@ export class Claimer {
     const next = transition(base, JobState.running, now, claimed, { attempt: base.attempt + 1, startedAtMs: now, rank: null, dueAtMs: now + base.leaseMs });
     ctx.put(next, base, claimed);
     metrics.wait.record(now - base.readyAtMs!);
-    const dependencies = deps === undefined ? NO_DEPENDENCIES : dependencyResults(deps, next.dependsOn);
+    const dependencies = deps === undefined ? NO_DEPENDENCIES : next.dependsOn.map((id, i) => dependencyResult(id, deps[i]));
     const attempt = new Attempt(host, next, now, dependencies);
     attempt.probe = probe;
     leases.add(attempt);
@@ -224,19 +223,4 @@ export class Claimer {
     ctx.put(transition(base, JobState.ready, ctx.now, cause, { ...readyPatch(ctx.now), attempt: base.attempt - 1 }), base, cause);
     return true;
   }
-}
-
-function dependencyResults(records: ReadonlyArray<JobRecord | undefined>, ids: readonly string[]): DependencyResult[] {
-  return ids.map((id, i) => {
-    const r = records[i];
-    return r === undefined
-      ? {
-          id,
-          type: '',
-          state: JobState.failed,
-          result: null,
-          error: failure(FailureKind.permanent, CauseCode.dependencyMissing, `dependency ${id} no longer exists`),
-        }
-      : { id, type: r.type, state: r.state, result: r.result, error: r.error };
-  });
 }
