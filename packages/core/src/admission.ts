@@ -16,6 +16,7 @@ import { evaluateBlockers } from './blockers.ts';
 import { draft, release, terminalPatch, transition } from './records.ts';
 import type { IdempotencyRecord } from './store.ts';
 import type { Tick } from './tick.ts';
+import type { TickContext } from './tick-context.ts';
 
 /**
  * Admission: a submit is checked and shaped when it is made (`prepareUnit`,
@@ -241,4 +242,38 @@ export async function admitUnit(
   if (deduplicated !== undefined) fx.events.push(...deduplicated);
   fx.settle.push(() => unit.resolve(results));
   fx.rejections.push(unit.reject);
+}
+
+/** What the scheduler needs to submit jobs of its own in a tick. */
+export interface OwnSubmitParts {
+  readonly handlers: Handlers;
+  readonly options: ResolvedOptions;
+  readonly nextId: (nowMs: number) => string;
+}
+
+/**
+ * Admits jobs the scheduler submits itself (compensations, schedule
+ * occurrences) in this tick, whole or not at all, as a caller's submit is;
+ * returns their ids, or `null` (and tells `refused` why) if they were refused.
+ */
+export async function admitOwn(
+  ctx: TickContext,
+  inputs: ReadonlyArray<JobInput<string, unknown>>,
+  p: OwnSubmitParts,
+  refused: (error: unknown) => void,
+): Promise<readonly string[] | null> {
+  let ok = true;
+  const refuse = (error: unknown): void => {
+    ok = false;
+    refused(error);
+  };
+  try {
+    const unit = prepareUnit(inputs, p.handlers, p.options, ctx.now, p.nextId);
+    await admitUnit({ ...unit, actor: null, resolve: () => {}, reject: refuse }, ctx.tick, ctx.now, ctx.fx);
+    // The ids are known before the commit answers the unit.
+    return ok ? unit.ids : null;
+  } catch (error) {
+    refuse(error);
+    return null;
+  }
 }

@@ -1,4 +1,4 @@
-import { admitUnit, prepareUnit } from './admission.ts';
+import { admitOwn } from './admission.ts';
 import { UnknownScheduleError } from './errors.ts';
 import { resolveInput } from './input.ts';
 import { isTerminal, type JobInput, type Json } from './job.ts';
@@ -30,9 +30,9 @@ export class ScheduleBook {
   private cache: Map<string, Schedule> | null = null;
   /** When this scheduler started: an occurrence due before it was missed (no scheduler ran then). */
   startedAtMs = Number.NEGATIVE_INFINITY;
-  private readonly handlers: Handlers;
-  private readonly options: ResolvedOptions;
-  private readonly nextId: (nowMs: number) => string;
+  readonly handlers: Handlers;
+  readonly options: ResolvedOptions;
+  readonly nextId: (nowMs: number) => string;
 
   constructor(handlers: Handlers, options: ResolvedOptions, nextId: (nowMs: number) => string) {
     this.handlers = handlers;
@@ -125,19 +125,7 @@ export class ScheduleBook {
       tags: [...(s.job.tags ?? []), `schedule:${s.id}`],
       ...(s.overlap === 'queue' ? { key: `baton-schedule:${s.id}` } : {}),
     };
-    let refused = false;
-    const refuse = (error: unknown) => {
-      refused = true;
-      this.options.logger.error('a schedule occurrence was refused', { scheduleId: s.id, error });
-    };
-    try {
-      const unit = prepareUnit([input], this.handlers, this.options, ctx.now, this.nextId);
-      await admitUnit({ ...unit, actor: null, resolve: () => {}, reject: refuse }, ctx.tick, ctx.now, ctx.fx);
-      // Its id is known before the commit answers the unit.
-      return refused ? null : (unit.ids[0] ?? null);
-    } catch (error) {
-      refuse(error);
-      return null;
-    }
+    const ids = await admitOwn(ctx, [input], this, (error) => this.options.logger.error('a schedule occurrence was refused', { scheduleId: s.id, error }));
+    return ids?.[0] ?? null;
   }
 }
