@@ -4,6 +4,7 @@
  * goals are ratios against peers measured in the same process and run.
  *
  * Environment: BENCH_SCENARIOS (default "sizes,core,otel,retention,storm,fairness,edge,browser,outbox"), BENCH_JOBS (default 1,000,000), BENCH_RUNS (default 5),
+ * (retention-idb and retention-edge, bounded storage through the real stores, run only when named: see bench/retention-stores.ts),
  * BENCH_PQUEUE_DEEP_JOBS (p-queue at the 100k backlog, default 200,000:
  * its cost per job is flat in the job count at a fixed backlog, and a
  * million would take minutes a run).
@@ -16,6 +17,7 @@ import { printEdge, runEdge } from './edge.ts';
 import { printOutbox, runOutbox } from './outbox.ts';
 import { runOtel } from './otel.ts';
 import { runRetention } from './retention.ts';
+import { printStore, runRetentionEdge, runRetentionIdb } from './retention-stores.ts';
 import { printBackpressure, runBackpressure } from './sim/backpressure.ts';
 import { printNoisyKey, runNoisyKey } from './sim/noisy-key.ts';
 import { printOverload, runOverload } from './sim/overload.ts';
@@ -188,6 +190,18 @@ if (SCENARIOS.has('retention')) {
     ),
   );
   save('retention', { config, runs: RUNS, rows });
+}
+
+// Not in the default list (minutes each): BENCH_SCENARIOS=retention-idb,retention-edge; sizes and retention in bench/retention-stores.ts.
+for (const [scenario, store, run] of [
+  ['retention-idb', 'IndexedDB in headless Chromium', runRetentionIdb],
+  ['retention-edge', 'one Durable Object in workerd (SQLite)', runRetentionEdge],
+] as const) {
+  if (!SCENARIOS.has(scenario)) continue;
+  console.log(`\nBounded storage through ${store} — ${machine}`);
+  const results = await run(RUNS);
+  printStore(results);
+  save(scenario, results);
 }
 
 if (SCENARIOS.has('storm')) {
