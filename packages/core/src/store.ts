@@ -75,6 +75,12 @@ export interface StepRecord {
   readonly atMs: number;
 }
 
+/**
+ * A job's `queue`, `type`, `key` and `fairnessKey` are fixed at submit: an
+ * update never changes them (the scheduler's tick refuses one that would),
+ * so a store may index them once, at insert. (Its priority can change: a
+ * timeout escalates it.)
+ */
 export interface JobWrite {
   readonly record: JobRecord;
   /** The stored version this write replaces; `null` to insert a new job. */

@@ -8,6 +8,9 @@ const byClaimOrder = (a: JobRecord, b: JobRecord): number => {
   if (ka !== kb) return ka < kb ? -1 : 1;
   return a.rank! - b.rank! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 };
+/** What a store indexes once, at insert (see `JobWrite`). */
+const sameFixedFields = (a: JobRecord, b: JobRecord): boolean =>
+  a.queue === b.queue && a.type === b.type && a.key === b.key && (a.fairnessKey ?? null) === (b.fairnessKey ?? null);
 const byDue = (a: JobRecord, b: JobRecord): number => a.dueAtMs! - b.dueAtMs! || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -66,6 +69,7 @@ export class Tick {
 
   /** `record` replaces `base` (the version this tick read, or `null` for a new job). */
   put(record: JobRecord, base: JobRecord | null): void {
+    if (base !== null && !sameFixedFields(record, base)) throw new Error(`Job ${record.id}: its queue, type and keys are fixed at submit`);
     if (record.state === 'ready' && base?.state !== 'ready') this.readied++;
     if (!this.baseVersion.has(record.id)) {
       this.baseVersion.set(record.id, base === null ? null : { version: base.version, state: base.state });

@@ -5,6 +5,7 @@ import {
   type ClaimRange,
   type IdempotencyRecord,
   type JobRecord,
+  type JobWrite,
   type Json,
   type ListPage,
   type ListQuery,
@@ -102,9 +103,8 @@ export class SqliteStore implements Store {
 
   async getMany(ids: readonly string[]): Promise<ReadonlyArray<JobRecord | undefined>> {
     const found = new Map<string, JobRecord>();
-    // 100 bound parameters at most per statement on Durable Objects.
-    for (let i = 0; i < ids.length; i += 90) {
-      const chunk = ids.slice(i, i + 90);
+    for (let i = 0; i < ids.length; i += IN_LIST) {
+      const chunk = ids.slice(i, i + IN_LIST);
       for (const r of this.records(`SELECT record FROM ${this.t.jobs} WHERE id IN (${chunk.map(() => '?').join(',')})`, ...chunk)) found.set(r.id, r);
     }
     return ids.map((id) => found.get(id));
@@ -232,45 +232,13 @@ export class SqliteStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     const { jobs, blockers, idem, steps, meta } = this.t;
     this.storage.transactionSync(() => {
-      for (const { record, expectedVersion, expectedState } of batch.jobs) {
-        const columns = [
-          record.state,
-          record.queue,
-          record.type,
-          record.priority,
-          record.key,
-          record.fairnessKey ?? '',
-          record.rank,
-          record.dueAtMs,
-          JSON.stringify(record),
-        ];
-        if (expectedVersion === null) {
-          try {
-            this.sql.exec(
-              `INSERT INTO ${jobs} (version, state, queue, type, priority, key, fair, rank, due_at, record, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-              record.version,
-              ...columns,
-              record.id,
-            );
-          } catch (error) {
-            if (!/UNIQUE|constraint/i.test(String(error))) throw error;
-            throw new StoreConflictError(`Job ${record.id}: expected version (new), the store has it already`);
-          }
-        } else {
-          const cursor = this.sql.exec(
-            `UPDATE ${jobs} SET version = ?, state = ?, queue = ?, type = ?, priority = ?, key = ?, fair = ?, rank = ?, due_at = ?, record = ? WHERE id = ? AND version = ?`,
-            record.version,
-            ...columns,
-            record.id,
-            expectedVersion,
-          );
-          if (cursor.rowsWritten === 0) {
-            const stored = this.rows(`SELECT version FROM ${jobs} WHERE id = ?`, record.id)[0];
-            throw new StoreConflictError(
-              `Job ${record.id}: expected version ${expectedVersion}, store has ${stored === undefined ? '(none)' : stored.version}`,
-            );
-          }
-        }
+      // Many rows a statement: in a Durable Object each statement costs more than the rows it writes
+      // (a 9-row INSERT stores new jobs ~2× as fast as nine 1-row ones, measured in workerd).
+      const inserts = batch.jobs.filter((w) => w.expectedVersion === null);
+      for (let i = 0; i < inserts.length; i += INSERT_ROWS) this.insertJobs(inserts.slice(i, i + INSERT_ROWS));
+      const updates = batch.jobs.filter((w) => w.expectedVersion !== null);
+      for (let i = 0; i < updates.length; i += UPDATE_ROWS) this.updateJobs(updates.slice(i, i + UPDATE_ROWS));
+      for (const { record, expectedState } of batch.jobs) {
         const wasWaiting = expectedState === JobState.waiting;
         const isWaiting = record.state === JobState.waiting;
         if (wasWaiting && !isWaiting) {
@@ -282,10 +250,12 @@ export class SqliteStore implements Store {
           for (const blocker of blockersOf(record)) this.sql.exec(`INSERT OR IGNORE INTO ${blockers} (blocker, job_id) VALUES (?, ?)`, blocker, record.id);
         }
       }
-      for (const id of batch.deletes) {
-        this.sql.exec(`DELETE FROM ${jobs} WHERE id = ?`, id);
-        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id = ?`, id);
-        this.sql.exec(`DELETE FROM ${steps} WHERE job_id = ?`, id);
+      for (let i = 0; i < batch.deletes.length; i += IN_LIST) {
+        const ids = batch.deletes.slice(i, i + IN_LIST);
+        const list = new Array<string>(ids.length).fill('?').join(', ');
+        this.sql.exec(`DELETE FROM ${jobs} WHERE id IN (${list})`, ...ids);
+        this.sql.exec(`DELETE FROM ${blockers} WHERE job_id IN (${list})`, ...ids);
+        this.sql.exec(`DELETE FROM ${steps} WHERE job_id IN (${list})`, ...ids);
       }
       for (const r of batch.idempotency) {
         this.sql.exec(
@@ -310,6 +280,80 @@ export class SqliteStore implements Store {
       for (const { name, value } of batch.meta) this.sql.exec(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`, name, JSON.stringify(value));
     });
   }
+
+  /** New jobs, in one statement; a job that exists already fails it whole. */
+  private insertJobs(writes: readonly JobWrite[]): void {
+    const values: unknown[] = [];
+    for (const { record } of writes) {
+      values.push(
+        record.id,
+        record.version,
+        record.state,
+        record.queue,
+        record.type,
+        record.priority,
+        record.key,
+        record.fairnessKey ?? '',
+        record.rank,
+        record.dueAtMs,
+        JSON.stringify(record),
+      );
+    }
+    try {
+      this.sql.exec(
+        `INSERT INTO ${this.t.jobs} (id, version, state, queue, type, priority, key, fair, rank, due_at, record) VALUES ${rowsOf(writes.length, 11)}`,
+        ...values,
+      );
+    } catch (error) {
+      if (!/UNIQUE|constraint/i.test(String(error))) throw error;
+      const ids = writes.map((w) => w.record.id);
+      throw new StoreConflictError(`Job(s) ${ids.join(', ')}: expected new jobs, the store has one of them already`);
+    }
+  }
+
+  /**
+   * Updates, in one statement, each applied only where the stored version is
+   * the one it expects; fewer rows written than given means a stale write.
+   * Only what a job's life changes is set: queue, type and keys are fixed at
+   * submit, and SQLite rewrites every index over a column an UPDATE sets,
+   * changed or not.
+   */
+  private updateJobs(writes: readonly JobWrite[]): void {
+    const values: unknown[] = [];
+    for (const { record, expectedVersion } of writes) {
+      values.push(record.id, expectedVersion, record.version, record.state, record.priority, record.rank, record.dueAtMs, JSON.stringify(record));
+    }
+    const { jobs } = this.t;
+    // RETURNING counts the rows updated (`rowsWritten` counts index entries too).
+    const updated = this.sql
+      .exec(
+        `UPDATE ${jobs} SET version = v.column3, state = v.column4, priority = v.column5, rank = v.column6, due_at = v.column7, record = v.column8
+         FROM (VALUES ${rowsOf(writes.length, 8)}) AS v WHERE ${jobs}.id = v.column1 AND ${jobs}.version = v.column2 RETURNING ${jobs}.id`,
+        ...values,
+      )
+      .toArray().length;
+    if (updated === writes.length) return;
+    for (const { record, expectedVersion } of writes) {
+      const stored = this.rows(`SELECT version FROM ${jobs} WHERE id = ?`, record.id)[0];
+      // Read inside the transaction: the rows it updated show the new version.
+      if (stored?.version !== record.version) {
+        throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion}, store has ${stored === undefined ? '(none)' : stored.version}`);
+      }
+    }
+    throw new StoreConflictError(`${writes.length - updated} of ${writes.length} job write(s) were stale`);
+  }
+}
+
+/** Jobs a statement inserts (11 columns each) and updates (8 values each): 100 bound parameters at most. */
+const INSERT_ROWS = 9;
+const UPDATE_ROWS = 12;
+/** Ids in one `IN (…)` list. */
+const IN_LIST = 90;
+
+/** `(?, …), (?, …)`: `rows` rows of `columns` parameters. */
+function rowsOf(rows: number, columns: number): string {
+  const row = `(${new Array<string>(columns).fill('?').join(', ')})`;
+  return new Array<string>(rows).fill(row).join(', ');
 }
 
 function blockersOf(record: JobRecord): readonly string[] {

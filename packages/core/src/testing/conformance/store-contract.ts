@@ -71,6 +71,31 @@ export function storeContract(harness: StoreHarness): ConformanceGroup {
       await rejects(store.commit(insert(a)), 'store-conflict', 'inserting an existing id');
       await store.commit(batch({ jobs: [bump(a, { priority: 3 })], idempotency: [{ key: 'k', jobId: b.id, fingerprint: 'f', expiresAtMs: 5 }] }));
       equal((await store.get(a.id))?.version, 2, 'a write with the right version applies');
+      equal((await store.claimable({ queue: 'default', priority: 3, key: null, after: false }, 10))[0]?.id, a.id, 'its new priority class serves it');
+      deepEqual((await store.counts()).ready.slice(2, 4), [0, 1], 'and counts it');
+    }),
+
+    withStore('refuses a whole batch of many writes for one stale write among them', async (store) => {
+      // More rows than one statement or request takes, in stores that group them: the stale one in the middle.
+      const many = Array.from({ length: 40 }, () => sampleRecord());
+      await store.commit(insert(...many));
+      const fresh = Array.from({ length: 40 }, () => sampleRecord());
+      const writes = many.map((r, i) => ({ ...bump(r, { state: JobState.running, rank: null, dueAtMs: 99 }), ...(i === 23 ? { expectedVersion: 5 } : {}) }));
+      await rejects(store.commit(batch({ jobs: [...insert(...fresh).jobs, ...writes] })), 'store-conflict', 'one stale version among 40');
+      deepEqual(await store.getMany(many.map((r) => r.id)), many, 'no update of the batch was applied');
+      deepEqual(
+        await store.getMany(fresh.map((r) => r.id)),
+        fresh.map(() => undefined),
+        'no insert of the batch was applied',
+      );
+      await rejects(store.commit(insert(sampleRecord(), many[31]!)), 'store-conflict', 'an existing id among new ones');
+      await store.commit(batch({ jobs: [...insert(...fresh).jobs, ...writes.map((w) => ({ ...w, expectedVersion: w.record.version - 1 }))] }));
+      deepEqual(
+        (await store.getMany(many.map((r) => r.id))).map((r) => r?.state),
+        many.map(() => JobState.running),
+        'the same batch with the right versions applies whole',
+      );
+      equal((await store.claimable({ queue: 'default', priority: 2, key: null, after: false }, 100)).length, fresh.length, 'and the indexes follow it');
     }),
 
     withStore('serves ready jobs per queue and priority class in (fairness key, rank, id) order', async (store) => {
