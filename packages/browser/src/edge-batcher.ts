@@ -1,4 +1,4 @@
-import type { JobInput, JobRecord, SubmitResult } from '@baton/core';
+import { classify, FailureKind, type JobInput, type JobRecord, type SubmitResult } from '@baton/core';
 import { BatonHttpError, type QueueClient } from '@baton/edge/client';
 
 type EdgeInput = Omit<JobInput<string, unknown>, 'queue'>;
@@ -46,42 +46,68 @@ class Coalescer<I, O> {
 }
 
 /**
+ * Runs `request` again, at once, when it got no answer at all (a cut
+ * connection, a lost answer), up to `times` more times: for requests that
+ * may be repeated (submits with idempotency keys, reads). A network that
+ * stays down still fails it, and the job parks.
+ */
+async function again<T>(times: number, request: () => Promise<T>): Promise<T> {
+  for (let left = times; ; left--) {
+    try {
+      return await request();
+    } catch (error) {
+      if (left <= 0 || classify(error, 0).kind !== FailureKind.offline) throw error;
+    }
+  }
+}
+
+/**
  * The outbox's traffic to one edge queue, batched: the submits of jobs that
  * start together go as one atomic batch request, which the edge answers
- * once they have run (up to `submitWaitMs`); jobs still running then are
- * waited for with one long poll (`waitAny`) per round. A batch the edge refuses
- * with a 4xx is sent again job by job, so one bad job fails only itself.
+ * once they have run (up to `submitWaitMs`), or at once for `accept`; jobs
+ * still running then are waited for with one long poll (`waitAny`) per
+ * round. A batch the edge refuses with a 4xx is sent again job by job, so
+ * one bad job fails only itself. A request that got no answer is sent again
+ * at once, up to `networkRetries` times (every submit has an idempotency key).
  */
 export class EdgeBatcher {
   private readonly submits: Coalescer<EdgeInput, SubmitResult>;
+  private readonly accepts: Coalescer<EdgeInput, SubmitResult>;
   private readonly waits: Coalescer<string, JobRecord>;
 
-  constructor(queue: QueueClient, options: { readonly windowMs: number; readonly waitMs: number; readonly submitWaitMs: number; readonly max?: number }) {
+  constructor(
+    queue: QueueClient,
+    options: { readonly windowMs: number; readonly waitMs: number; readonly submitWaitMs: number; readonly max?: number; readonly networkRetries?: number },
+  ) {
     const max = options.max ?? 100;
-    const waitMs = options.submitWaitMs;
-    const submitOne = ({ idempotencyKey, ...job }: EdgeInput) => queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs });
-    this.submits = new Coalescer(options.windowMs, max, async (batch) => {
-      let results: SubmitResult[];
-      try {
-        results = await queue.submitAll(
-          batch.map((p) => p.input),
-          { waitMs },
-        );
-      } catch (error) {
-        // Refused as a whole, for a reason a retry would not change: find the one(s) to blame.
-        if (batch.length === 1 || !(error instanceof BatonHttpError) || error.retryable) throw error;
-        for (const p of batch) await submitOne(p.input).then(p.resolve, p.reject);
-        return;
-      }
-      for (const [i, p] of batch.entries()) p.resolve(results[i]!);
-    });
+    const retries = options.networkRetries ?? 2;
+    const submitter = (waitMs: number) => {
+      const submitOne = ({ idempotencyKey, ...job }: EdgeInput) => queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs });
+      return new Coalescer<EdgeInput, SubmitResult>(options.windowMs, max, async (batch) => {
+        let results: SubmitResult[];
+        try {
+          results = await again(retries, () =>
+            queue.submitAll(
+              batch.map((p) => p.input),
+              { waitMs },
+            ),
+          );
+        } catch (error) {
+          // Refused as a whole, for a reason a retry would not change: find the one(s) to blame.
+          if (batch.length === 1 || !(error instanceof BatonHttpError) || error.retryable) throw error;
+          for (const p of batch) await submitOne(p.input).then(p.resolve, p.reject);
+          return;
+        }
+        for (const [i, p] of batch.entries()) p.resolve(results[i]!);
+      });
+    };
+    this.submits = submitter(options.submitWaitMs);
+    this.accepts = submitter(0);
     this.waits = new Coalescer(options.windowMs, max, async (batch) => {
       let open = batch;
       while (open.length > 0) {
-        const jobs = await queue.waitAny(
-          open.map((p) => p.input),
-          { waitMs: options.waitMs },
-        );
+        const ids = open.map((p) => p.input);
+        const jobs = await again(retries, () => queue.waitAny(ids, { waitMs: options.waitMs }));
         const still: typeof open = [];
         open.forEach((p, i) => {
           const job = jobs[i];
@@ -97,6 +123,11 @@ export class EdgeBatcher {
   /** Submits; the record that comes back has finished if the edge ran it within `submitWaitMs`. */
   submit(job: EdgeInput): Promise<SubmitResult> {
     return this.submits.add(job);
+  }
+
+  /** Submits; answered as soon as the edge has stored the job (or found it by its idempotency key). */
+  accept(job: EdgeInput): Promise<SubmitResult> {
+    return this.accepts.add(job);
   }
 
   /** Resolves with the edge job once it has finished. */

@@ -29,6 +29,15 @@ export interface OutboxOptions {
   readonly waitMs?: number;
   /** Submits and waits of jobs starting within this window share one request. @default 5 */
   readonly batchWindowMs?: number;
+  /**
+   * Whether the edge orders a key's jobs: each keyed job is sent with its
+   * `key`, and once the edge has stored it the next local job of the key
+   * may go (`ctx.releaseKey`), without waiting for it to run there. The
+   * edge keeps a key's order within one edge queue; if one key's jobs go to
+   * different edge queues and must run in order, set `false`: each then
+   * waits for the one before it to finish at the edge. @default true
+   */
+  readonly orderAtEdge?: boolean;
   /** For tests and proxies. @default globalThis.fetch */
   readonly fetch?: ClientOptions['fetch'];
   /** The local clock for the age check. @default Date.now */
@@ -62,6 +71,14 @@ export interface EdgeOutcome {
  * A lost answer is harmless: the replay carries the same key and the edge
  * returns the original job instead of running it again. Jobs that start
  * together share requests: one batch submit, one long poll for results.
+ *
+ * A job with an ordering `key` is sent with that key, and the edge runs
+ * the key's jobs one at a time in the order it stored them: so once the
+ * edge has accepted a job, the handler releases the key
+ * (`ctx.releaseKey`), and the next job of the key is sent while this one
+ * waits for its result. A job whose request or answer was lost has not
+ * released it: the next waits until a retry finds the job at the edge.
+ * (`orderAtEdge: false` keeps each waiting for the one before it to finish.)
  *
  * Failures follow the core policies: a network error parks the job without
  * spending an attempt (offline is not failure); 429 and 5xx back off,
@@ -100,11 +117,11 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
           `expired: queued ${Math.round(ageMs / 1000)} s ago, past the edge's ${Math.round(dedupWindowMs / 1000)} s idempotency window; not sent again, as the edge could run it twice`,
         );
       }
+      // The edge has it (and orders it in its key): the rest of the key need not wait.
+      if (options.orderAtEdge !== false) await ctx.releaseKey();
       return finish(known, await edgeQueue.finished(known.id));
     }
-    // Sent on every attempt: the key makes a repeat return the original job. The edge usually answers
-    // with the job already run, and then nothing more needs recording before the local job completes.
-    const { job, deduplicated } = await edgeQueue.submit({
+    const input = {
       type: edge.type,
       payload: edge.payload ?? null,
       idempotencyKey,
@@ -112,10 +129,24 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       // This delivery's span (with instrumentation), so the edge's spans nest under it.
       ...(ctx.trace === null ? {} : { trace: ctx.trace }),
       tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
-    });
+    };
+    if (local.key === null || options.orderAtEdge === false) {
+      // Sent on every attempt: the key makes a repeat return the original job. The edge usually answers
+      // with the job already run, and then nothing more needs recording before the local job completes.
+      const { job, deduplicated } = await edgeQueue.submit(input);
+      if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
+      // Still running there: record the delivery, so that it is waited for even past the window.
+      const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
+      return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
+    }
+    // A keyed job goes with its key, and the edge orders the key's jobs from then on: once the edge has
+    // stored it (the answer comes at acceptance), the next local job of the key may go too. A lost answer
+    // releases nothing: the retry finds the original job by its idempotency key, in its place.
+    const { job, deduplicated } = await edgeQueue.accept({ ...input, key: local.key });
+    const released = ctx.releaseKey();
+    const delivery = isTerminal(job.state) ? null : await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
+    await released;
     if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
-    // Still running there: record the delivery, so that it is waited for even past the window.
-    const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
     return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
   };
 }

@@ -51,6 +51,11 @@ export function attemptHost(p: AttemptHostParts): AttemptHost {
         inbox.stepWrites.push({ attempt, name, result, resolve, reject });
         p.kick();
       }),
+    releaseKey: (attempt) =>
+      new Promise<void>((resolve, reject) => {
+        inbox.keyReleases.push({ attempt, resolve, reject });
+        p.kick();
+      }),
     submitChildren: (inputs) => p.submitAll(inputs),
     hasHandler: (type) => Object.hasOwn(p.handlers, type),
     getJobs: (ids) => reads.run(() => store.getMany(ids)),

@@ -53,6 +53,8 @@ export interface AttemptHost {
   loadSteps(jobId: string): Promise<ReadonlyMap<string, Json>>;
   /** Stores a step result; resolves once committed, rejects if `attempt` no longer holds its job. */
   writeStep(attempt: Attempt, name: string, result: Json): Promise<void>;
+  /** Releases the attempt's ordering key (`ctx.releaseKey`); resolves once committed, rejects if `attempt` no longer holds its job. */
+  releaseKey(attempt: Attempt): Promise<void>;
   recordProgress(jobId: string, value: Json): void;
   /** Submits jobs (a handler's children), as `submitAll` does; resolves with their records. */
   submitChildren(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<readonly JobRecord[]>;
@@ -103,6 +105,8 @@ export class Attempt implements JobContext {
   private spawns = 0;
   /** The jobs the attempt ended to wait for (`ctx.join`), if it did. */
   joining: readonly string[] | null = null;
+  /** `ctx.releaseKey`, once asked in this attempt: later calls wait for the same commit. */
+  private keyRelease: Promise<void> | null = null;
 
   constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
     this.host = host;
@@ -181,6 +185,15 @@ export class Attempt implements JobContext {
     await this.host.writeStep(this, name, result);
     this.written.set(name, result);
     return result;
+  }
+
+  releaseKey(): Promise<void> {
+    if (this.keyRelease !== null) return this.keyRelease;
+    if (this.record.key === null) return Promise.resolve(); // no key: nothing waits for it
+    // An attempt given up releases nothing: the job runs again, and that attempt decides.
+    if (this.settled) return Promise.reject(this.givenUp());
+    this.keyRelease = this.host.releaseKey(this);
+    return this.keyRelease;
   }
 
   async sleep(durationMs: number): Promise<void> {

@@ -94,6 +94,25 @@ export interface JobContext {
    * each time. The joined jobs join `ctx.dependencies` too.
    */
   join(children: readonly string[]): Promise<DependencyResult[]>;
+  /**
+   * Lets the next job of this job's ordering `key` start before this one
+   * finishes, for a handler whose order is kept elsewhere from some point
+   * on (work handed to a system that orders it, as the outbox hands jobs to
+   * the edge with the same key). The job that waits for this one, and any
+   * job admitted with the key later, no longer wait for it; it keeps
+   * running, its result and failure its own. Durable: resolves once stored
+   * (a crash before that releases nothing), and a retry of the job, after a
+   * crash or a failed attempt, leaves its successors released; calling it
+   * again does nothing. A job sent back from the dead-letter set goes to
+   * the end of its key, as any, and may release it again. Without a key, it
+   * does nothing. Rejects if the attempt was given up.
+   *
+   * @example
+   * const accepted = await ctx.step('send', () => edge.submit(job, { key: ctx.job.key }));
+   * await ctx.releaseKey(); // the edge orders the rest of the key
+   * return edge.waitFor(accepted.id);
+   */
+  releaseKey(): Promise<void>;
 }
 
 export interface StepOptions {

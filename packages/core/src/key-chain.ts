@@ -18,9 +18,13 @@ export async function keyPredecessor(tick: Tick, key: string, exclude?: string):
   return unfinishedFrom((id) => tick.get(id), await keyTail(tick, key), exclude);
 }
 
-/** The last job admitted with `key`. */
+/** The tail of a key whose last job released it (`ctx.releaseKey`): the next job waits for nothing. */
+const RELEASED = '';
+
+/** The last job admitted with `key`, unless it released the key. */
 async function keyTail(tick: Tick, key: string): Promise<JobRecord | undefined> {
   const tailId = await tick.getMeta(TAIL + key);
+  if (tailId === RELEASED) return undefined;
   // A store written before tails were kept: its greatest id with the key is the tail.
   return typeof tailId === 'string' ? await tick.get(tailId) : await tick.lastWithKey(key);
 }
@@ -51,6 +55,14 @@ export async function unfinishedFrom(get: JobLookup, job: JobRecord | undefined,
 /** Makes `id` the tail of `key`: the job the next one with that key waits for. */
 export function setKeyTail(tick: Tick, key: string, id: string): void {
   tick.putMeta(TAIL + key, id);
+}
+
+/**
+ * Nothing left in `key` for the next job admitted to wait for: the jobs
+ * it holds have started, and the last of them released the key.
+ */
+export function clearKeyTail(tick: Tick, key: string): void {
+  tick.putMeta(TAIL + key, RELEASED);
 }
 
 /**

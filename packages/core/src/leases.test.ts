@@ -16,6 +16,7 @@ const host: AttemptHost = {
   now: () => time.now,
   loadSteps: async () => new Map(),
   writeStep: async () => {},
+  releaseKey: async () => {},
   recordProgress: () => {},
   submitChildren: async () => [],
   getJobs: async (ids) => ids.map(() => undefined),

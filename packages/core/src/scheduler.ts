@@ -11,6 +11,7 @@ import type { Clock } from './clock.ts';
 import { Congestion } from './congestion.ts';
 import { Connectivity } from './connectivity.ts';
 import { Dependents } from './dependents.ts';
+import { releaseKeys } from './release-key.ts';
 import { CancelledError, StoppedError, UnknownJobError, ValidationError } from './errors.ts';
 import type { SubmittedJob } from './instrumentation.ts';
 import { Emitter, type EventName, type EventOf, type Listener, type SchedulerEvent } from './events.ts';
@@ -420,6 +421,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
       await replaceDebounced(ctx, this.dependents, replaced);
       // Step results first, while their attempts still hold their jobs: one settled in this tick keeps its result.
       for (const step of stepWrites) this.writeStep(ctx, step);
+      await releaseKeys(ctx, carried.keyReleases, (a) => this.leases.holds(a), this.dependents);
       const outcomes = this.inbox.takeOutcomes(carried, this.leases.expire(ctx.now));
       // Settling drops an attempt's lease before it reads the store: a failed read gives them back.
       for (const outcome of outcomes) if (this.leases.holds(outcome.attempt)) carried.held.push(outcome.attempt);

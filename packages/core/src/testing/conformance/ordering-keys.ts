@@ -2,7 +2,7 @@ import { JobError } from '../../errors.ts';
 import { type JobRecord, JobState } from '../../job.ts';
 import type { Handler } from '../../options.ts';
 import { deepEqual, equal, ok } from '../assert.ts';
-import type { Rig } from '../rig.ts';
+import { type Rig, START_MS } from '../rig.ts';
 import type { ConformanceCase, ConformanceGroup, StoreHarness } from '../harness.ts';
 import { scenarios } from './scenario.ts';
 
@@ -24,12 +24,38 @@ function timed(rig: () => Rig<never>, runs: Array<{ id: string; key: string; fro
   };
 }
 
+type Run = { id: string; key: string; from: number; to: number };
+
+/**
+ * A handler that releases its key (`ctx.releaseKey`, asked twice) after
+ * `releaseAfterMs` of fake time, then works `ms` more, failing its first
+ * `failUntil - 1` attempts (counted across manual retries) at the end.
+ */
+function releasing(rig: () => Rig<never>, state: { runs: Run[]; released: Array<{ id: string; at: number; attempt: number }> }): Handler {
+  const tries = new Map<string, number>();
+  return async (p: { releaseAfterMs: number; ms: number; failUntil?: number }, ctx) => {
+    const from = rig().clock.now();
+    await rig().sleep(p.releaseAfterMs);
+    if (ctx.signal.aborted) return; // given up (a crash)
+    await ctx.releaseKey();
+    await ctx.releaseKey();
+    state.released.push({ id: ctx.job.id, at: rig().clock.now(), attempt: ctx.attempt });
+    await rig().sleep(p.ms);
+    if (ctx.signal.aborted) return;
+    const n = (tries.get(ctx.job.id) ?? 0) + 1;
+    tries.set(ctx.job.id, n);
+    if (n < (p.failUntil ?? 0)) throw new Error(`try ${n} fails`);
+    state.runs.push({ id: ctx.job.id, key: ctx.job.key ?? '', from, to: rig().clock.now() });
+  };
+}
+
 /**
  * Jobs that share an ordering key run one at a time, in the order they
  * were admitted. A job that ends without running (cancelled, failed on its
  * deadline or a dependency) leaves the chain: the next waits for the one
  * before it. A job sent back from the dead-letter set rejoins its key at
- * the end, after whatever the key holds now.
+ * the end, after whatever the key holds now. A running job that releases
+ * its key (`ctx.releaseKey`) lets the rest of the key go on without it.
  */
 export function orderingKeys(harness: StoreHarness): ConformanceGroup {
   const scenario = scenarios(harness);
@@ -212,6 +238,143 @@ export function orderingKeys(harness: StoreHarness): ConformanceGroup {
           [next.id, first.id],
           'after it',
         );
+      },
+    ),
+
+    scenario<{ head: Handler; work: Handler }, { runs: Run[]; released: Array<{ id: string; at: number; attempt: number }> }>(
+      'lets the next job of a key start once a running job releases the key, and later jobs keep their order',
+      (rig) => {
+        const state = { runs: [] as Run[], released: [] as Array<{ id: string; at: number; attempt: number }> };
+        return { state, handlers: { head: releasing(rig as never, state), work: timed(rig as never, state.runs) }, queues: { default: { concurrency: 8 } } };
+      },
+      async (rig, { runs, released }) => {
+        const [a, b, c] = await rig.scheduler.submitAll([
+          { type: 'head', payload: { releaseAfterMs: 100, ms: 1_000 }, key: 'k' },
+          { type: 'work', payload: { ms: 200 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+        ]);
+        const { job: keyless } = await rig.scheduler.submit({ type: 'head', payload: { releaseAfterMs: 10, ms: 10 } });
+        await rig.advance(50);
+        equal((await rig.store.get(b!.job.id))?.state, JobState.waiting, 'before the release, the next job waits');
+        await rig.advance(100);
+        equal(released.find((r) => r.id === a!.job.id)?.at, START_MS + 100, 'released at 100 ms (stored once, though asked twice)');
+        equal((await rig.store.get(a!.job.id))?.state, JobState.running, 'the releasing job still runs');
+        equal((await rig.store.get(b!.job.id))?.state, JobState.running, 'and the next one runs beside it');
+        equal((await rig.store.get(c!.job.id))?.state, JobState.waiting, 'the one after waits for the next one, which did not release');
+        const unblocked = (await rig.store.get(b!.job.id))!.history.find((t) => t.cause.code === 'unblocked');
+        equal(unblocked?.cause.message, `key "k" released by ${a!.job.id}`, 'its history says why it was let through');
+        // Admitted after the release, with nothing unstarted before it: it does not wait for the releasing job.
+        const { job: d } = await rig.scheduler.submit({ type: 'head', payload: { releaseAfterMs: 0, ms: 100 }, key: 'j' });
+        await rig.advance(10);
+        const { job: e } = await rig.scheduler.submit({ type: 'work', payload: { ms: 100 }, key: 'j' });
+        ok(e.state === JobState.ready || e.state === JobState.running, `a job admitted after the key was released runs at once (${e.state})`);
+        await rig.advance(2_000);
+        for (const job of [a!.job, b!.job, c!.job, keyless, d, e]) equal((await rig.store.get(job.id))?.state, JobState.succeeded, `${job.id} succeeded`);
+        const run = (id: string) => runs.find((r) => r.id === id)!;
+        ok(run(b!.job.id).from < run(a!.job.id).to, 'the next job ran before the releasing one finished');
+        ok(run(c!.job.id).from >= run(b!.job.id).to, 'the one after it, after it');
+        deepEqual(
+          runs.filter((r) => r.key === 'k').map((r) => r.id),
+          [b!.job.id, c!.job.id, a!.job.id],
+          'each once',
+        );
+        deepEqual(released.filter((r) => r.id === keyless.id).length, 1, 'a job without a key may call it: nothing happens');
+      },
+    ),
+
+    scenario<{ head: Handler; work: Handler }, { runs: Run[]; released: Array<{ id: string; at: number; attempt: number }> }>(
+      'keeps a release across a crash, and releases nothing when the crash comes before it is stored',
+      (rig) => {
+        const state = { runs: [] as Run[], released: [] as Array<{ id: string; at: number; attempt: number }> };
+        return {
+          state,
+          handlers: { head: releasing(rig as never, state), work: timed(rig as never, state.runs) },
+          queues: { default: { concurrency: 8 } },
+          leaseMs: 1_000,
+        };
+      },
+      async (rig, { runs, released }) => {
+        const [gate, a, b, c] = await rig.scheduler.submitAll([
+          // What the next job of the key also depends on: not due for 5 s.
+          { ref: 'gate', type: 'work', payload: { ms: 10 }, delayMs: 5_000 },
+          { type: 'head', payload: { releaseAfterMs: 100, ms: 10_000 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k', dependsOn: ['gate'] },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+        ]);
+        await rig.advance(50);
+        await rig.crashAndRestart(); // before the release
+        await rig.advance(500);
+        deepEqual(released, [], 'nothing released yet');
+        equal((await rig.store.get(b!.job.id))?.after, a!.job.id, 'the next job still waits for the head of its key');
+        await rig.advance(1_500); // the head's lease lapses; its second attempt releases the key
+        deepEqual(
+          released.map((r) => [r.id, r.attempt]),
+          [[a!.job.id, 2]],
+          'released by the second attempt',
+        );
+        await rig.crashAndRestart(); // after the release, the head mid-run
+        const next = (await rig.store.get(b!.job.id))!;
+        equal(next.state, JobState.waiting, 'the next job waits for its dependency only');
+        equal(next.after, null, 'no longer for the head of its key: the release was stored');
+        await rig.advance(20_000); // the head runs a third time (its release changes nothing), the gate at 5 s, then the rest
+        for (const job of [gate!.job, a!.job, b!.job, c!.job]) equal((await rig.store.get(job.id))?.state, JobState.succeeded, `${job.id} succeeded`);
+        const run = (id: string) => runs.find((r) => r.id === id)!;
+        ok(run(b!.job.id).from >= START_MS + 5_000, 'the next job ran after its dependency');
+        ok(run(b!.job.id).to < run(a!.job.id).to, 'and before the head finished, without waiting for its retry');
+        ok(run(c!.job.id).from >= run(b!.job.id).to, 'the one after it, after it');
+        deepEqual(
+          runs.filter((r) => r.key === 'k').map((r) => r.id),
+          [b!.job.id, c!.job.id, a!.job.id],
+          'each once to the end',
+        );
+        deepEqual(
+          released.map((r) => r.attempt),
+          [2, 3],
+          'the third attempt asked again',
+        );
+      },
+    ),
+
+    scenario<{ head: Handler; work: Handler }, { runs: Run[]; released: Array<{ id: string; at: number; attempt: number }> }>(
+      'keeps successors released through retries of the job that released its key, and sends it to the end when retried by hand',
+      (rig) => {
+        const state = { runs: [] as Run[], released: [] as Array<{ id: string; at: number; attempt: number }> };
+        return {
+          state,
+          handlers: { head: releasing(rig as never, state), work: timed(rig as never, state.runs) },
+          queues: { default: { concurrency: 8 } },
+          retry: { maxAttempts: 2, backoff: { kind: 'constant', delayMs: 200 } },
+        };
+      },
+      async (rig, { runs, released }) => {
+        const [a, b, c] = await rig.scheduler.submitAll([
+          { type: 'head', payload: { releaseAfterMs: 50, ms: 100, failUntil: 3 }, key: 'k' },
+          { type: 'work', payload: { ms: 1_000 }, key: 'k' },
+          { type: 'work', payload: { ms: 1_000 }, key: 'k' },
+        ]);
+        await rig.advance(200); // released at 50 ms, failed at 150 ms, to run again at 350 ms
+        equal((await rig.store.get(a!.job.id))?.state, JobState.scheduled, 'the head waits for its retry');
+        equal((await rig.store.get(b!.job.id))?.state, JobState.running, 'the next job runs meanwhile');
+        await rig.advance(400); // the second attempt fails too: dead-lettered
+        equal((await rig.store.get(a!.job.id))?.state, JobState.failed, 'the head is dead-lettered');
+        equal((await rig.store.get(b!.job.id))?.state, JobState.running, 'the next job was never held back again');
+        const retried = await rig.scheduler.retry(a!.job.id);
+        equal(retried.state, JobState.waiting, 'retried by hand, it goes to the end of its key');
+        equal(retried.after, c!.job.id, 'after the last job the key holds');
+        const { job: d } = await rig.scheduler.submit({ type: 'work', payload: { ms: 100 }, key: 'k' });
+        equal(d.after, a!.job.id, 'a job admitted now waits for it');
+        await rig.advance(5_000);
+        for (const job of [a!.job, b!.job, c!.job, d]) equal((await rig.store.get(job.id))?.state, JobState.succeeded, `${job.id} succeeded`);
+        const run = (id: string) => runs.find((r) => r.id === id)!;
+        ok(run(c!.job.id).from >= run(b!.job.id).to, 'the jobs it let through kept their order');
+        ok(run(a!.job.id).from >= run(c!.job.id).to, 'the retried job ran after them');
+        ok(run(d.id).from < run(a!.job.id).to, 'and released the key again, letting the last one through');
+        deepEqual(
+          released.map((r) => r.attempt),
+          [1, 2, 1],
+          'released on every attempt; only the first and the one after the manual retry changed anything',
+        );
+        equal(runs.filter((r) => r.id === b!.job.id).length, 1, 'the next job ran once');
       },
     ),
   ];
