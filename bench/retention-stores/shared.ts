@@ -67,6 +67,9 @@ export interface RunResult {
     readonly deletingCommits: number;
     readonly deletingCommitMs: number;
     readonly deletes: number;
+    /** The samples (two counts and an estimate, in a read transaction the scheduler's commits wait for): how many, and their time. */
+    readonly samples: number;
+    readonly sampleMs: number;
   };
 }
 
@@ -99,6 +102,10 @@ export function variantOptions(settings: RunSettings): { keepSucceeded: boolean;
 export class Feed {
   submitted = 0;
   completed = 0;
+  /** Jobs submitted at most so far (the driver of the object raises it a chunk at a time). */
+  cap: number;
+  /** Whether a finished job tops the backlog up (else `fill` is called by whoever drives). */
+  refillOnDone = true;
   private readonly settings: RunSettings;
   private readonly submit: (inputs: ReturnType<typeof jobInput>[]) => void;
   private waiters: Array<{ until: number; resolve: () => void }> = [];
@@ -106,11 +113,13 @@ export class Feed {
   constructor(settings: RunSettings, submit: (inputs: ReturnType<typeof jobInput>[]) => void) {
     this.settings = settings;
     this.submit = submit;
+    this.cap = settings.jobs;
   }
 
   /** Tops the backlog up. */
   fill(): void {
-    const { jobs, backlog, refill } = this.settings;
+    const { backlog, refill } = this.settings;
+    const jobs = Math.min(this.cap, this.settings.jobs);
     while (this.submitted < jobs && this.submitted - this.completed <= backlog - refill) {
       const n = Math.min(refill, jobs - this.submitted);
       const inputs = Array.from({ length: n }, (_, k) => jobInput(this.settings, this.submitted + k));
@@ -122,7 +131,7 @@ export class Feed {
   /** A job finished. */
   done(): void {
     this.completed++;
-    this.fill();
+    if (this.refillOnDone) this.fill();
     if (this.waiters.length > 0 && this.waiters.some((w) => w.until <= this.completed)) {
       const ready = this.waiters.filter((w) => w.until <= this.completed);
       this.waiters = this.waiters.filter((w) => w.until > this.completed);

@@ -3,9 +3,8 @@
  * drives it): Baton's SchedulerObject on its SQLite storage, fed no-op jobs
  * with a steady backlog. The run's settings are in the object's name (the
  * scheduler is made in the constructor). The driver advances the run a
- * chunk of jobs per request: inside one request workerd's clock stands
- * still, so each chunk is one step of the clock the retention sweep reads.
- * Rows and bytes are sampled every `sampleEvery` finished jobs.
+ * chunk of jobs per request, and times it from outside. Rows and bytes are
+ * sampled every `sampleEvery` finished jobs.
  */
 import type { Handlers } from '@baton/core';
 import { type EdgeSchedulerOptions, SchedulerObject } from '@baton/edge';
@@ -49,7 +48,9 @@ export class RetentionJobs extends SchedulerObject<Env> {
   }
 
   private finished(): void {
-    const feed = this.feed!;
+    const feed = this.feed;
+    // A job run by an object evicted and made again after the run (the wake-up job): nothing to feed.
+    if (feed === null) return;
     feed.done();
     if (feed.completed % this.sampleEvery === 0) this.samples.push(this.sample());
   }
@@ -68,18 +69,32 @@ export class RetentionJobs extends SchedulerObject<Env> {
     };
   }
 
-  /** Starts feeding jobs; `sampleEvery` finished jobs between samples. */
+  /** Readies the feed; `sampleEvery` finished jobs between samples. */
   async start(sampleEvery: number): Promise<void> {
     this.sampleEvery = sampleEvery;
     this.startMs = Date.now();
-    this.feed = new Feed(this.settings, (inputs) => void this.scheduler.submitAll(inputs));
-    this.feed.fill();
+    this.feed = new Feed(this.settings, (inputs) => {
+      // A refused submit would leave the run waiting for ever: say why (BENCH_WRANGLER_LOG=log shows it).
+      this.scheduler.submitAll(inputs).catch((error: unknown) => console.error(`[retention bench] submitAll failed: ${String(error)}`));
+    });
+    this.feed.cap = 0;
+    // Submitted from the request that asks for them, never from a handler: all of a run inside one
+    // long request (what a finished job refilling the backlog made of it) got the object reset mid-run.
+    this.feed.refillOnDone = false;
   }
 
-  /** Resolves once `until` jobs have finished. */
+  /**
+   * Runs jobs until `until` have finished, the backlog held by this request; resolves then (its jobs
+   * drain at the end of each request: the same for every variant).
+   */
   async advance(until: number): Promise<number> {
     const from = Date.now();
-    await this.feed!.until(until);
+    const feed = this.feed!;
+    feed.cap = until;
+    while (feed.completed < until) {
+      feed.fill();
+      await feed.until(Math.min(until, feed.completed + this.settings.refill));
+    }
     this.clockSteps.push([from, Date.now()]);
     return this.feed!.completed;
   }
@@ -103,35 +118,31 @@ export class RetentionJobs extends SchedulerObject<Env> {
     return { expiredKeys, overdueKeys };
   }
 
-  /** At the end of the run: rows, bytes and keys left. */
-  async end(): Promise<Sample & { expiredKeys: number; overdueKeys: number }> {
-    return { ...this.sample(), ...this.keysLeft() };
-  }
-
-  /** One more job, to wake an idle scheduler, once it has finished and the ticks it starts are done. */
-  async wake(): Promise<void> {
-    await this.scheduler.submit({ type: 'noop', payload: { i: -1 } });
-    await this.feed!.until(this.settings.jobs + 1);
-    await this.scheduler.whenIdle();
-  }
-
-  /** The run's figures (`ms` and `end` are filled in by the driver), then the object's storage is emptied. */
-  async finish(): Promise<RunResult & { clockSteps: number; clockStoodStill: number }> {
-    const settings = this.settings;
-    const settled = { ...this.sample(), ...this.keysLeft() };
-    const swept = (await this.scheduler.metrics()).deleted;
-    await this.scheduler.stop();
-    const result = {
-      variant: settings.variant,
-      jobs: settings.jobs,
-      ms: 0,
+  /** At the end of the run: rows, bytes and keys left, and the samples (kept by the driver: the object may be evicted while idle). */
+  async end(): Promise<{ end: Sample & { expiredKeys: number; overdueKeys: number }; samples: Sample[]; clockSteps: number; clockStoodStill: number }> {
+    return {
+      end: { ...this.sample(), ...this.keysLeft() },
       samples: this.samples,
-      end: settled,
-      settled,
-      swept,
       clockSteps: this.clockSteps.length,
       clockStoodStill: this.clockSteps.filter(([a, b]) => a === b).length,
     };
+  }
+
+  /** One more job, to wake an idle scheduler, once it has finished and the ticks it starts are done; whether the object was made again meanwhile. */
+  async wake(): Promise<boolean> {
+    const evicted = this.feed === null;
+    const job = await this.scheduler.submit({ type: 'noop', payload: { i: -1 } });
+    await this.scheduler.waitFor(job.job.id);
+    await this.scheduler.whenIdle();
+    return evicted;
+  }
+
+  /** What is left once woken (see `wake`), and the jobs the sweep deleted; then the object's storage is emptied. */
+  async finish(): Promise<Pick<RunResult, 'settled' | 'swept'>> {
+    const settled = { ...this.sample(), ...this.keysLeft() };
+    const swept = (await this.scheduler.metrics()).deleted;
+    await this.scheduler.stop();
+    const result = { settled, swept };
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     return result;
@@ -157,8 +168,7 @@ export default {
       case '/end':
         return Response.json(await object.end());
       case '/wake':
-        await object.wake();
-        return Response.json({});
+        return Response.json({ evicted: await object.wake() });
       case '/finish':
         return Response.json(await object.finish());
     }

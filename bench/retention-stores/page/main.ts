@@ -19,7 +19,7 @@ async function run(settings: RunSettings, sampleMs: number): Promise<RunResult> 
   const store = await IdbStore.open({ name, exclusive: true });
   // A second connection for the samples: a count takes a read transaction between the scheduler's.
   const reader = await openDB(name);
-  const cost = { lists: 0, listMs: 0, listMaxMs: 0, commits: 0, commitMs: 0, deletingCommits: 0, deletingCommitMs: 0, deletes: 0 };
+  const cost = { lists: 0, listMs: 0, listMaxMs: 0, commits: 0, commitMs: 0, deletingCommits: 0, deletingCommitMs: 0, deletes: 0, samples: 0, sampleMs: 0 };
   const list = store.list.bind(store);
   store.list = async (query: ListQuery) => {
     const t = performance.now();
@@ -65,6 +65,8 @@ async function run(settings: RunSettings, sampleMs: number): Promise<RunResult> 
   const sample = async (): Promise<Sample> => {
     const atMs = performance.now() - start;
     const [jobs, keys, bytes] = await Promise.all([reader.count('jobs'), reader.count('idempotency'), usage()]);
+    cost.samples++;
+    cost.sampleMs += performance.now() - start - atMs;
     return { atMs, completed: feed.completed, jobs, keys, bytes: bytes - before };
   };
   let sampling = false;
