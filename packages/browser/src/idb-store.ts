@@ -1,3 +1,4 @@
+import { DeferredClaims } from '@baton/core/advanced';
 import {
   JobState,
   isTerminal,
@@ -103,25 +104,63 @@ export interface IdbStoreOptions {
  * order and timers are compound indexes, and a batch commits in one
  * read-write transaction that awaits nothing but its own requests, so it
  * never auto-commits half-way. A stale version aborts the whole transaction.
+ * An exclusive writer journals a tick's claims as one record instead of
+ * rewriting each claimed job (`DeferredClaims`): two writes per job.
  */
-export class IdbStore implements Store {
+export class IdbStore extends DeferredClaims {
+  private readonly tables: IdbTables;
+
+  private constructor(tables: IdbTables, exclusive: boolean) {
+    super(tables, { defer: exclusive });
+    this.tables = tables;
+  }
+
+  /** Opens (and creates or upgrades) the database, and replays the claims a crashed writer journaled. */
+  static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
+    const exclusive = options.exclusive ?? false;
+    const store = new IdbStore(await IdbTables.open(options.name ?? 'baton', exclusive), exclusive);
+    await store.recover();
+    return store;
+  }
+
+  /**
+   * Calls `listener` once if the connection closes under the store: another
+   * tab asked for a newer schema (the store lets it), or the browser closed
+   * it. The store cannot be used after that; open it again.
+   */
+  onClosed(listener: () => void): void {
+    this.tables.onClosed(listener);
+  }
+
+  close(): void {
+    this.tables.close();
+  }
+}
+
+/** The object stores and their indexes, as the `Store` contract asks of them. */
+class IdbTables implements Store {
   private readonly db: IDBPDatabase<BatonDB>;
   /** Exclusive mode: the version this instance last committed for each live job it wrote. */
   private readonly versions: Map<string, number> | null;
+  /**
+   * Exclusive mode: live jobs this instance inserted and wrote no step for
+   * (it writes every step), whose deletion needs no steps delete.
+   */
+  private readonly stepless: Set<string> | null;
 
   private constructor(db: IDBPDatabase<BatonDB>, exclusive: boolean) {
     this.db = db;
     this.versions = exclusive ? new Map() : null;
+    this.stepless = exclusive ? new Set() : null;
   }
 
-  /** Opens (and creates or upgrades) the database. */
-  static async open(options: IdbStoreOptions = {}): Promise<IdbStore> {
+  static async open(name: string, exclusive: boolean): Promise<IdbTables> {
     const closed = new Set<() => void>();
     const lost = () => {
       for (const listener of closed) listener();
       closed.clear();
     };
-    const db: IDBPDatabase<BatonDB> = await openDB<BatonDB>(options.name ?? 'baton', SCHEMA_VERSION, {
+    const db: IDBPDatabase<BatonDB> = await openDB<BatonDB>(name, SCHEMA_VERSION, {
       upgrade(database, oldVersion, _newVersion, transaction) {
         for (let version = oldVersion; version < MIGRATIONS.length; version++) MIGRATIONS[version]!(database, transaction);
       },
@@ -133,18 +172,13 @@ export class IdbStore implements Store {
       // The browser closed the connection (storage cleared, the disk gone).
       terminated: lost,
     });
-    const store = new IdbStore(db, options.exclusive ?? false);
+    const store = new IdbTables(db, exclusive);
     store.closedListeners = closed;
     return store;
   }
 
   private closedListeners = new Set<() => void>();
 
-  /**
-   * Calls `listener` once if the connection closes under the store: another
-   * tab asked for a newer schema (the store lets it), or the browser closed
-   * it. The store cannot be used after that; open it again.
-   */
   onClosed(listener: () => void): void {
     this.closedListeners.add(listener);
   }
@@ -289,15 +323,14 @@ export class IdbStore implements Store {
       // Only IndexedDB requests are awaited in here: any other await would let the transaction commit early.
       // Versions: a new job is `add`ed, which fails if the id exists; an update is checked against the
       // version this instance committed last (exclusive mode) or, failing that, the stored one.
-      const unknown = batch.jobs.filter(({ record, expectedVersion }) => expectedVersion !== null && this.versions?.get(record.id) === undefined);
-      const stored = await Promise.all(unknown.map(({ record }) => jobs.get(record.id)));
-      const read = new Map(unknown.map(({ record }, i) => [record.id, stored[i]?.version ?? null]));
-      for (const { record, expectedVersion } of batch.jobs) {
-        if (expectedVersion === null) continue;
-        const version = read.has(record.id) ? read.get(record.id)! : this.versions!.get(record.id)!;
-        if (version !== expectedVersion) {
-          throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion}, store has ${version ?? '(none)'}`);
-        }
+      const expected = batch.jobs.flatMap(({ record, expectedVersion }) => (expectedVersion === null ? [] : [{ id: record.id, version: expectedVersion }]));
+      if (batch.checks !== undefined) expected.push(...batch.checks);
+      const unknown = expected.filter(({ id }) => this.versions?.get(id) === undefined);
+      const stored = await Promise.all(unknown.map(({ id }) => jobs.get(id)));
+      const read = new Map(unknown.map(({ id }, i) => [id, stored[i]?.version ?? null]));
+      for (const { id, version: wanted } of expected) {
+        const version = read.has(id) ? read.get(id)! : this.versions!.get(id)!;
+        if (version !== wanted) throw new StoreConflictError(`Job ${id}: expected version ${wanted}, store has ${version ?? '(none)'}`);
       }
       const writes: Promise<unknown>[] = [];
       for (const { record, expectedVersion } of batch.jobs) {
@@ -312,10 +345,11 @@ export class IdbStore implements Store {
         }
       }
       const steps = tx.objectStore('steps');
+      const stepped = new Set(batch.steps.map((s) => s.jobId));
       for (const id of batch.deletes) {
         writes.push(jobs.delete(id));
-        // Steps are keyed [jobId, name]: one range delete, no read.
-        writes.push(steps.delete(IDBKeyRange.bound([id, ''], [id, '\uffff'])));
+        // Steps are keyed [jobId, name]: one range delete, no read; none for a job known to have none.
+        if (this.stepless?.has(id) !== true || stepped.has(id)) writes.push(steps.delete(IDBKeyRange.bound([id, ''], [id, '\uffff'])));
       }
       const idem = tx.objectStore('idempotency');
       for (const r of batch.idempotency) writes.push(idem.put(r));
@@ -337,13 +371,22 @@ export class IdbStore implements Store {
       }
       throw error;
     }
-    if (this.versions !== null) {
-      for (const { record } of batch.jobs) {
+    if (this.versions !== null && this.stepless !== null) {
+      for (const { record, expectedVersion } of batch.jobs) {
         // Finished jobs leave the cache: a later retry reads its record back.
-        if (isTerminal(record.state)) this.versions.delete(record.id);
-        else this.versions.set(record.id, record.version);
+        if (isTerminal(record.state)) {
+          this.versions.delete(record.id);
+          this.stepless.delete(record.id);
+        } else {
+          this.versions.set(record.id, record.version);
+          if (expectedVersion === null) this.stepless.add(record.id);
+        }
       }
-      for (const id of batch.deletes) this.versions.delete(id);
+      for (const s of batch.steps) this.stepless.delete(s.jobId);
+      for (const id of batch.deletes) {
+        this.versions.delete(id);
+        this.stepless.delete(id);
+      }
     }
   }
 }

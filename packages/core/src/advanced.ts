@@ -28,6 +28,7 @@ export { FairReader, type ClaimSource, type ResolvedKeyOptions, type Turn } from
 export { isLegalTransition } from './transitions.ts';
 export { Histogram } from './metrics.ts';
 export { emptyBatch } from './store.ts';
+export { DeferredClaims } from './deferred-claims.ts';
 export { capture, toErrorBody, fromErrorBody, unwrap, type ErrorBody, type Result } from './result.ts';
 export { assertJson } from './json.ts';
 export type { SchedulerEndpoint } from './api.ts';

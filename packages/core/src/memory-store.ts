@@ -184,6 +184,10 @@ export class MemoryStore implements Store {
         throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${stored ?? '(none)'}`);
       }
     }
+    for (const { id, version } of batch.checks ?? []) {
+      const stored = this.jobs.get(id)?.version ?? null;
+      if (stored !== version) throw new StoreConflictError(`Job ${id}: expected version ${version}, store has ${stored ?? '(none)'}`);
+    }
   }
 
   private write(record: JobRecord): void {

@@ -102,6 +102,12 @@ export interface StoreBatch {
   readonly idempotencyDeletes: readonly string[];
   readonly steps: readonly StepRecord[];
   readonly meta: ReadonlyArray<{ readonly name: string; readonly value: Json }>;
+  /**
+   * Versions the batch relies on without writing those jobs (claims kept in
+   * a journal, see `DeferredClaims`): the batch applies only if each job
+   * still has its version, as a job write's `expectedVersion` is checked.
+   */
+  readonly checks?: ReadonlyArray<{ readonly id: string; readonly version: number }>;
 }
 
 export interface ListQuery {
@@ -136,6 +142,7 @@ export function isEmptyBatch(b: StoreBatch): boolean {
     b.idempotency.length === 0 &&
     b.idempotencyDeletes.length === 0 &&
     b.steps.length === 0 &&
-    b.meta.length === 0
+    b.meta.length === 0 &&
+    (b.checks?.length ?? 0) === 0
   );
 }

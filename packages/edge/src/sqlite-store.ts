@@ -232,6 +232,7 @@ export class SqliteStore implements Store {
   async commit(batch: StoreBatch): Promise<void> {
     const { jobs, blockers, idem, steps, meta } = this.t;
     this.storage.transactionSync(() => {
+      this.check(batch.checks ?? []);
       // Many rows a statement: in a Durable Object each statement costs more than the rows it writes
       // (a 9-row INSERT stores new jobs ~2× as fast as nine 1-row ones, measured in workerd).
       const inserts = batch.jobs.filter((w) => w.expectedVersion === null);
@@ -279,6 +280,22 @@ export class SqliteStore implements Store {
       }
       for (const { name, value } of batch.meta) this.sql.exec(`INSERT OR REPLACE INTO ${meta} (name, value) VALUES (?, ?)`, name, JSON.stringify(value));
     });
+  }
+
+  /** Versions the batch relies on without writing them. */
+  private check(checks: ReadonlyArray<{ readonly id: string; readonly version: number }>): void {
+    for (let i = 0; i < checks.length; i += IN_LIST) {
+      const chunk = checks.slice(i, i + IN_LIST);
+      const stored = new Map(
+        this.rows(`SELECT id, version FROM ${this.t.jobs} WHERE id IN (${chunk.map(() => '?').join(', ')})`, ...chunk.map((c) => c.id)).map((r) => [
+          r.id as string,
+          r.version as number,
+        ]),
+      );
+      for (const { id, version } of chunk) {
+        if (stored.get(id) !== version) throw new StoreConflictError(`Job ${id}: expected version ${version}, store has ${stored.get(id) ?? '(none)'}`);
+      }
+    }
   }
 
   /** New jobs, in one statement; a job that exists already fails it whole. */

@@ -57,6 +57,37 @@ export function leases(harness: StoreHarness): ConformanceGroup {
       },
     ),
 
+    scenario<{ poison: Handler }, { runs: number }>(
+      'counts the attempts of a job that kills its worker every time, to the dead-letter set',
+      () => {
+        const state = { runs: 0 };
+        return {
+          handlers: {
+            poison: async () => {
+              state.runs++;
+              await new Promise(() => {}); // the worker dies here, every time
+            },
+          },
+          leaseMs: 10_000,
+          queues: { default: { concurrency: 1 } },
+          state,
+        };
+      },
+      async (rig, state) => {
+        // One at a time, so that most attempts are claimed from a stored ready row, not in the tick that readied it.
+        await rig.scheduler.submitAll(Array.from({ length: 3 }, () => ({ type: 'poison' as const, payload: null, retry: { maxAttempts: 3 } })));
+        for (let crash = 0; crash < 12; crash++) {
+          await rig.advance(2_000);
+          await rig.crashAndRestart();
+          await rig.advance(11_000); // the dead attempt's lease lapses
+        }
+        const failed = await rig.store.list({ state: JobState.failed });
+        equal(failed.jobs.length, 3, 'all three in the dead-letter set');
+        for (const job of failed.jobs) equal(job.attempt, 3, 'after three attempts, each cut off by a crash');
+        equal(state.runs, 9, 'and no run more');
+      },
+    ),
+
     scenario<{ long: Handler }>(
       'keeps the lease of a live handler that runs longer than the lease',
       (rig) => ({ handlers: { long: async () => rig().sleep(95_000) }, leaseMs: 10_000 }),

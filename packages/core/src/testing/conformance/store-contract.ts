@@ -96,6 +96,17 @@ export function storeContract(harness: StoreHarness): ConformanceGroup {
         'the same batch with the right versions applies whole',
       );
       equal((await store.claimable({ queue: 'default', priority: 2, key: null, after: false }, 100)).length, fresh.length, 'and the indexes follow it');
+      // Versions a batch relies on without writing them.
+      const extra = sampleRecord();
+      await rejects(
+        store.commit(batch({ jobs: insert(extra).jobs, checks: [{ id: fresh[0]!.id, version: fresh[0]!.version + 1 }] })),
+        'store-conflict',
+        'a stale check',
+      );
+      await rejects(store.commit(batch({ jobs: insert(extra).jobs, checks: [{ id: 'missing', version: 1 }] })), 'store-conflict', 'a check of a missing job');
+      equal(await store.get(extra.id), undefined, 'a refused check applies nothing of its batch');
+      await store.commit(batch({ jobs: insert(extra).jobs, checks: fresh.map((r) => ({ id: r.id, version: r.version })) }));
+      equal((await store.get(extra.id))?.id, extra.id, 'checks that hold let the batch apply');
     }),
 
     withStore('serves ready jobs per queue and priority class in (fairness key, rank, id) order', async (store) => {
