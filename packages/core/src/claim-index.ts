@@ -1,3 +1,4 @@
+import { className } from './class-name.ts';
 import { Heap } from './heap.ts';
 import { fairnessKeyOf, type JobRecord } from './job.ts';
 import { firstAfter, firstAtOrAfter } from './sorted-ids.ts';
@@ -35,7 +36,7 @@ export class ClaimIndex {
 
   /** Indexes a ready record (one with a rank); older versions drop out when read. */
   add(record: JobRecord): void {
-    const name = `${record.queue}\u0000${record.priority}`;
+    const name = className(record.queue, record.priority);
     let index = this.classes.get(name);
     if (index === undefined) {
       index = { heaps: new Map(), keys: [] };
@@ -53,7 +54,7 @@ export class ClaimIndex {
 
   /** The ids of up to `limit` ready jobs from `range`, in claim order. */
   read(range: ClaimRange, limit: number): string[] {
-    const index = this.classes.get(`${range.queue}\u0000${range.priority}`);
+    const index = this.classes.get(className(range.queue, range.priority));
     const out: string[] = [];
     if (index === undefined) return out;
     const { keys, heaps } = index;

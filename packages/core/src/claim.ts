@@ -1,3 +1,4 @@
+import { className } from './class-name.ts';
 import { Attempt, type AttemptHost, dependencyResult } from './attempt.ts';
 import { CauseCode } from './causes.ts';
 import type { Congestion } from './congestion.ts';
@@ -83,7 +84,7 @@ export class Claimer {
     this.foundEmpty.clear();
     for (const record of written) {
       if (record.rank === null) continue;
-      this.empty.delete(`${record.queue}\u0000${record.priority}`);
+      this.empty.delete(className(record.queue, record.priority));
       const turn = this.shares.get(record.queue)?.turns[record.priority];
       if (turn !== undefined && fairnessKeyOf(record) !== turn.key) turn.sole = false;
     }
@@ -102,7 +103,7 @@ export class Claimer {
   }
 
   private knownEmpty(ctx: TickContext, queue: string, priority: number): boolean {
-    const name = `${queue}\u0000${priority}`;
+    const name = className(queue, priority);
     return (this.empty.has(name) || this.foundEmpty.has(name)) && !ctx.tick.hasRanked(queue, priority);
   }
 
@@ -124,7 +125,7 @@ export class Claimer {
         const candidate = await reader.next();
         if (candidate === undefined) {
           exhausted[priority] = true;
-          if (reader.empty) this.foundEmpty.add(`${queue}\u0000${priority}`);
+          if (reader.empty) this.foundEmpty.add(className(queue, priority));
           continue;
         }
         const base = ctx.current(candidate);

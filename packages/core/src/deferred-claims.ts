@@ -1,3 +1,4 @@
+import { className } from './class-name.ts';
 import { StoreConflictError } from './errors.ts';
 import { fairnessKeyOf, JobState, type JobRecord, type Json } from './job.ts';
 import {
@@ -26,7 +27,6 @@ interface Held {
   readonly slot: number;
 }
 
-const classOf = (queue: string, priority: number): string => `${queue}\u0000${priority}`;
 const byId = (a: JobRecord, b: JobRecord): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /**
@@ -155,7 +155,7 @@ export class DeferredClaims implements Store {
       for (const { record, expectedVersion } of claims) {
         this.held.set(record.id, { record, storedVersion: expectedVersion!, slot });
         ids.add(record.id);
-        const name = classOf(record.queue, record.priority);
+        const name = className(record.queue, record.priority);
         this.heldByClass.set(name, (this.heldByClass.get(name) ?? 0) + 1);
         if (record.deadlineAtMs !== null) this.heldTimed++;
       }
@@ -183,7 +183,7 @@ export class DeferredClaims implements Store {
   private release(id: string): void {
     const held = this.held.get(id)!;
     this.held.delete(id);
-    const name = classOf(held.record.queue, held.record.priority);
+    const name = className(held.record.queue, held.record.priority);
     this.heldByClass.set(name, this.heldByClass.get(name)! - 1);
     if (held.record.deadlineAtMs !== null) this.heldTimed--;
     const ids = this.slots[held.slot]!;
@@ -211,7 +211,7 @@ export class DeferredClaims implements Store {
 
   async claimable(range: ClaimRange, limit: number): Promise<readonly JobRecord[]> {
     await this.recover();
-    const extra = this.heldByClass.get(classOf(range.queue, range.priority)) ?? 0;
+    const extra = this.heldByClass.get(className(range.queue, range.priority)) ?? 0;
     if (extra === 0) return this.inner.claimable(range, limit);
     // Held jobs still sit in the stored ready order: read past them.
     const { perKey } = range;

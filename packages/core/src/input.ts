@@ -141,7 +141,8 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
     idempotencyKey: input.idempotencyKey === undefined ? null : text(`${field}.idempotencyKey`, input.idempotencyKey),
     dedupe: resolveDedupe(`${field}.dedupe`, input.dedupe),
     idempotencyTtlMs: duration(`${field}.idempotencyTtlMs`, input.idempotencyTtlMs ?? options.idempotencyTtlMs, 1),
-    dependsOn,
+    // Copied (a caller's array may change after the submit), and one shared empty list for the usual none.
+    dependsOn: dependsOn.length === 0 ? NONE : [...dependsOn],
     onDependencyFailure: policy,
     retry: resolveRetry(`${field}.retry`, input.retry, options.retry),
     timeoutMs: input.timeoutMs === undefined ? null : duration(`${field}.timeoutMs`, input.timeoutMs, 1),
@@ -155,11 +156,14 @@ export function resolveInput(input: JobInput<string, unknown>, handlers: Handler
         : trace.tracestate === undefined
           ? { traceparent: trace.traceparent }
           : { traceparent: trace.traceparent, tracestate: trace.tracestate },
-    tags,
+    tags: tags.length === 0 ? NONE : [...tags],
     preemptible,
     network,
   };
 }
+
+/** The empty list every job without dependencies or tags shares (frozen: records are values). */
+const NONE: readonly string[] = Object.freeze([]);
 
 function resolveDedupe(field: string, dedupe: JobInput['dedupe']): ResolvedInput['dedupe'] {
   if (dedupe === undefined) return null;

@@ -1,3 +1,4 @@
+import { className } from './class-name.ts';
 import { fairnessKeyOf, isTerminal } from './job.ts';
 import type { Json, JobRecord, JobState } from './job.ts';
 import type { ClaimRange, IdempotencyRecord, JobWrite, StepRecord, Store, StoreBatch } from './store.ts';
@@ -104,7 +105,7 @@ export class Tick {
 
   /** Whether this tick holds a ready job of the queue's priority class. */
   hasRanked(queue: string, priority: number): boolean {
-    return (this.localRanked.get(`${queue}\u0000${priority}`)?.size ?? 0) > 0;
+    return (this.localRanked.get(className(queue, priority))?.size ?? 0) > 0;
   }
 
   /**
@@ -123,7 +124,7 @@ export class Tick {
     // A full read may stop inside the range: this tick's own rows past its last key wait for the next read.
     const last = stored.length === limit + extra && stored.length > 0 ? fairnessKeyOf(stored[stored.length - 1]!) : null;
     const local: JobRecord[] = [];
-    for (const id of this.localRanked.get(`${range.queue}\u0000${range.priority}`) ?? []) {
+    for (const id of this.localRanked.get(className(range.queue, range.priority)) ?? []) {
       const record = this.overlay.get(id)!;
       const key = fairnessKeyOf(record);
       if (range.key !== null && (key < range.key || (key === range.key && range.after))) continue;
@@ -281,7 +282,7 @@ export class Tick {
 }
 
 function classOf(record: JobRecord): string {
-  return `${record.queue}\u0000${record.priority}`;
+  return className(record.queue, record.priority);
 }
 
 /** The `k` smallest by `order`, sorted; linear for small `k`. */
