@@ -24,6 +24,7 @@ import { printOverload, runOverload } from './sim/overload.ts';
 import { printStorms, runStorms } from './sim/report.ts';
 import { median, printGoals, range, table } from './lib/stats.ts';
 import { runSizes, sizeGoals } from './sizes.ts';
+import { heapPerRetainedJob } from './heap.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -132,7 +133,22 @@ if (SCENARIOS.has('core')) {
       ),
   );
 
+  const heap: number[] = [];
+  for (let run = 0; run < Math.min(RUNS, 3); run++) {
+    const bytes = await heapPerRetainedJob();
+    if (bytes !== null) heap.push(bytes);
+  }
+  const heapBytes = heap.length === 0 ? null : median(heap);
+  console.log(
+    `\nheap per retained succeeded job (defaults, 100k jobs kept): ${heapBytes === null ? 'n/a (run with --expose-gc)' : `${Math.round(heapBytes)} B`}`,
+  );
   const goals = [
+    {
+      goal: '≤ 3 µs per job (backlog 1000, concurrency 64)',
+      value: `${(find('baton', 1_000, 64).nsPerJob / 1000).toFixed(2)} µs`,
+      met: find('baton', 1_000, 64).nsPerJob <= 3_000,
+    },
+    ...(heapBytes === null ? [] : [{ goal: '≤ 600 B of heap per retained succeeded job', value: `${Math.round(heapBytes)} B`, met: heapBytes <= 600 }]),
     ...[1, 64].flatMap((c) =>
       [1_000, 100_000].map((b) => {
         const ratio = find('baton', b, c).nsPerJob / find('fastq', b, c).nsPerJob;
@@ -150,7 +166,7 @@ if (SCENARIOS.has('core')) {
   ];
   printGoals(goals);
 
-  save('core-throughput', { jobs: JOBS, runs: RUNS, rows, goals });
+  save('core-throughput', { jobs: JOBS, runs: RUNS, rows, heapBytesPerRetainedJob: heapBytes, goals });
 }
 
 if (SCENARIOS.has('otel')) {
