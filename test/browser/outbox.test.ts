@@ -124,6 +124,34 @@ describe('the offline outbox: browser jobs reach the edge exactly once (Chromium
     await closeTab(tab);
   }, 120_000);
 
+  it('sends the jobs queued in a key with its head in one batch, and releases them together: few requests per key, exactly once, in order', async () => {
+    const prefix = `ahead-${Date.now()}`;
+    await chaos({ mode: 'up' });
+    const tab = await openTab(location.origin, prefix, { isolated: true, edge });
+    await setOffline(tab, true); // all queued before any is sent
+    const sent = entries(prefix, 4, 30);
+    expect(await inTab<string[]>(tab, submit, sent)).toHaveLength(120);
+    const before = (await stats()).byRoute['POST /v1/queues/default/jobs'] ?? 0;
+    await setOffline(tab, false);
+    await expect.poll(async () => (await states(tab)).succeeded, { timeout: 60_000, interval: 250 }).toBe(120);
+    expectExactlyOnceInOrder(await ledger(prefix), sent);
+    // A key's jobs one per round trip would take 30 submit requests at least; the heads sent their keys' jobs
+    // along (2 requests), and the rest found theirs deduplicated, many per request (16 in a run here).
+    const submits = ((await stats()).byRoute['POST /v1/queues/default/jobs'] ?? 0) - before;
+    expect(submits).toBeLessThan(30);
+    const done = await jobs(tab);
+    const byKey = new Map<string, JobRecord[]>();
+    for (const j of done) byKey.set(j.key!, [...(byKey.get(j.key!) ?? []), j]);
+    for (const keyed of byKey.values()) {
+      // The first of the key released the other 29 at once, and each found its delivery already at the edge.
+      const head = keyed.find((j) => j.history.every((t) => t.cause.code !== 'unblocked'))!;
+      const released = keyed.filter((j) => j.history.some((t) => t.cause.message === `key ${JSON.stringify(j.key)} released by ${head.id}`));
+      expect(released).toHaveLength(29);
+      expect(released.every((j) => (j.result as { deduplicated: boolean }).deduplicated)).toBe(true);
+    }
+    await closeTab(tab);
+  }, 90_000);
+
   it('backs off while the edge answers 503 with Retry-After, loses nothing, and finishes once it recovers', async () => {
     const prefix = `down-${Date.now()}`;
     await chaos({ mode: 'error', retryAfterS: 1 });

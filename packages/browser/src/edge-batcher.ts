@@ -9,9 +9,13 @@ interface Pending<I, O> {
   readonly reject: (error: unknown) => void;
 }
 
-/** Collects calls made within `windowMs` (or until `max`) and answers them from one request. */
+/**
+ * Collects calls made within `windowMs` (or until `max`) and answers them
+ * from one request. A group (`addAll`) goes in one request, never split.
+ */
 class Coalescer<I, O> {
-  private pending: Array<Pending<I, O>> = [];
+  private pending: Array<Array<Pending<I, O>>> = [];
+  private count = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   private readonly windowMs: number;
@@ -25,17 +29,27 @@ class Coalescer<I, O> {
   }
 
   add(input: I): Promise<O> {
-    return new Promise<O>((resolve, reject) => {
-      this.pending.push({ input, resolve, reject });
-      if (this.pending.length >= this.max) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
-    });
+    return this.addAll([input])[0]!;
+  }
+
+  /** Each input's answer; the inputs go together, in this order (at most `max` of them). */
+  addAll(inputs: readonly I[]): Array<Promise<O>> {
+    if (inputs.length > this.max) throw new RangeError(`at most ${this.max} in one group, got ${inputs.length}`);
+    const group: Array<Pending<I, O>> = [];
+    const answers = inputs.map((input) => new Promise<O>((resolve, reject) => group.push({ input, resolve, reject })));
+    this.pending.push(group);
+    this.count += group.length;
+    if (this.count >= this.max) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    return answers;
   }
 
   private flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.pending.splice(0, this.max);
+    const batch: Array<Pending<I, O>> = [];
+    while (this.pending.length > 0 && batch.length + this.pending[0]!.length <= this.max) batch.push(...this.pending.shift()!);
+    this.count -= batch.length;
     if (batch.length > 0) {
       void this.send(batch).catch((error: unknown) => {
         for (const p of batch) p.reject(error);
@@ -74,12 +88,14 @@ export class EdgeBatcher {
   private readonly submits: Coalescer<EdgeInput, SubmitResult>;
   private readonly accepts: Coalescer<EdgeInput, SubmitResult>;
   private readonly waits: Coalescer<string, JobRecord>;
+  private readonly limit: number;
 
   constructor(
     queue: QueueClient,
     options: { readonly windowMs: number; readonly waitMs: number; readonly submitWaitMs: number; readonly max?: number; readonly networkRetries?: number },
   ) {
     const max = options.max ?? 100;
+    this.limit = max;
     const retries = options.networkRetries ?? 2;
     const submitter = (waitMs: number) => {
       const submitOne = ({ idempotencyKey, ...job }: EdgeInput) => queue.submit(job, idempotencyKey === undefined ? { waitMs } : { idempotencyKey, waitMs });
@@ -128,6 +144,20 @@ export class EdgeBatcher {
   /** Submits; answered as soon as the edge has stored the job (or found it by its idempotency key). */
   accept(job: EdgeInput): Promise<SubmitResult> {
     return this.accepts.add(job);
+  }
+
+  /**
+   * As `accept`, for jobs that must reach the edge in this order: they go
+   * in one request (at most `max`), so the edge stores them as one atomic,
+   * ordered batch. Each job's answer, or why it was refused.
+   */
+  acceptAll(jobs: readonly EdgeInput[]): Promise<Array<PromiseSettledResult<SubmitResult>>> {
+    return Promise.allSettled(this.accepts.addAll(jobs));
+  }
+
+  /** The most jobs one request carries. */
+  get max(): number {
+    return this.limit;
   }
 
   /** Resolves with the edge job once it has finished. */

@@ -38,6 +38,19 @@ export interface OutboxOptions {
    * waits for the one before it to finish at the edge. @default true
    */
   readonly orderAtEdge?: boolean;
+  /**
+   * With `orderAtEdge`, how many of the jobs queued behind a keyed job in
+   * its key it sends along with itself, in one ordered batch, releasing
+   * them all at once (`ctx.keySuccessors`, `ctx.releaseKey({ through })`):
+   * a key's jobs then reach the edge a batch per round trip rather than one.
+   * Each of them still runs locally and finds its delivery deduplicated.
+   * Only jobs this handler would send the same way go along (the same local
+   * type and edge queue, no dependencies, delay or deadline, well inside
+   * `dedupWindowMs`). The catch: once sent along, a job is at the edge, and
+   * cancelling it locally no longer stops it there. `0` sends each job
+   * itself. @default 99 (a batch of 100)
+   */
+  readonly lookAhead?: number;
   /** For tests and proxies. @default globalThis.fetch */
   readonly fetch?: ClientOptions['fetch'];
   /** The local clock for the age check. @default Date.now */
@@ -78,7 +91,12 @@ export interface EdgeOutcome {
  * (`ctx.releaseKey`), and the next job of the key is sent while this one
  * waits for its result. A job whose request or answer was lost has not
  * released it: the next waits until a retry finds the job at the edge.
- * (`orderAtEdge: false` keeps each waiting for the one before it to finish.)
+ * It also sends along the jobs queued behind it in the key (`lookAhead`),
+ * in the same ordered batch, and releases them all once the edge has them;
+ * each then runs to find its delivery deduplicated at the edge, and waits
+ * for its own result. A key's jobs so take a round trip per batch, not one
+ * each. (`orderAtEdge: false` keeps each waiting for the one before it to
+ * finish.)
  *
  * Failures follow the core policies: a network error parks the job without
  * spending an attempt (offline is not failure); 429 and 5xx back off,
@@ -104,10 +122,37 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     return found;
   };
 
+  const lookAhead = Math.max(0, Math.floor(options.lookAhead ?? 99));
+  const edgeInput = (job: JobRecord, trace: JobContext['trace']) => {
+    const edge = job.payload as unknown as EdgeJob;
+    return {
+      type: edge.type,
+      payload: edge.payload ?? null,
+      idempotencyKey: job.idempotencyKey ?? `baton-outbox:${job.id}`,
+      idempotencyTtlMs: dedupWindowMs,
+      // This delivery's span (with instrumentation), so the edge's spans nest under it.
+      ...(trace === null ? {} : { trace }),
+      tags: [...job.tags, 'outbox', `browser-job:${job.id}`],
+    };
+  };
+  // A job sent along with the head of its key: as its own delivery would send it, with the trace it was submitted with.
+  const inputOf = (job: JobRecord, key: string) => ({ ...edgeInput(job, job.trace), key });
+  /** Whether a job queued behind `ctx.job` goes to the edge as its own delivery would, now: else `null`, which ends the look-ahead. */
+  const sameWay =
+    (ctx: JobContext, edge: EdgeJob) =>
+    (job: JobRecord): JobRecord | null => {
+      const queueOf = (e: EdgeJob) => e.queue ?? options.queue ?? 'default';
+      const payload = job.payload as unknown as EdgeJob | null;
+      const young = now() - job.createdAtMs < dedupWindowMs / 2; // it runs soon after, well inside the window
+      const plain = job.dependsOn.length === 0 && job.deadlineAtMs === null && (job.runAtMs === null || job.runAtMs <= now());
+      const same =
+        job.type === ctx.job.type && payload !== null && typeof payload === 'object' && typeof payload.type === 'string' && queueOf(payload) === queueOf(edge);
+      return young && plain && same ? job : null;
+    };
+
   return async (edge, ctx) => {
     const edgeQueue = await batcher(edge.queue ?? options.queue ?? 'default');
     const local = ctx.job;
-    const idempotencyKey = local.idempotencyKey ?? `baton-outbox:${local.id}`;
     const ageMs = now() - local.createdAtMs;
     if (ageMs >= dedupWindowMs) {
       // Too old to send: the edge may have forgotten an earlier delivery. One that was recorded is still waited for.
@@ -121,15 +166,7 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       if (options.orderAtEdge !== false) await ctx.releaseKey();
       return finish(known, await edgeQueue.finished(known.id));
     }
-    const input = {
-      type: edge.type,
-      payload: edge.payload ?? null,
-      idempotencyKey,
-      idempotencyTtlMs: dedupWindowMs,
-      // This delivery's span (with instrumentation), so the edge's spans nest under it.
-      ...(ctx.trace === null ? {} : { trace: ctx.trace }),
-      tags: [...local.tags, 'outbox', `browser-job:${local.id}`],
-    };
+    const input = edgeInput(local, ctx.trace);
     if (local.key === null || options.orderAtEdge === false) {
       // Sent on every attempt: the key makes a repeat return the original job. The edge usually answers
       // with the job already run, and then nothing more needs recording before the local job completes.
@@ -142,8 +179,17 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     // A keyed job goes with its key, and the edge orders the key's jobs from then on: once the edge has
     // stored it (the answer comes at acceptance), the next local job of the key may go too. A lost answer
     // releases nothing: the retry finds the original job by its idempotency key, in its place.
-    const { job, deduplicated } = await edgeQueue.accept({ ...input, key: local.key });
-    const released = ctx.releaseKey();
+    // The jobs queued behind it that go the same way are sent with it, in key order, in one atomic batch.
+    const ahead = lookAhead === 0 ? [] : (await ctx.keySuccessors({ limit: Math.min(lookAhead, edgeQueue.max - 1) })).map(sameWay(ctx, edge));
+    const cut = ahead.indexOf(null);
+    const along = (cut === -1 ? ahead : ahead.slice(0, cut)) as JobRecord[];
+    const answers = await edgeQueue.acceptAll([{ ...input, key: local.key }, ...along.map((j) => inputOf(j, local.key!))]);
+    if (answers[0]!.status === 'rejected') throw answers[0]!.reason;
+    const { job, deduplicated } = answers[0]!.value;
+    // Released through the last of those the edge accepted, up to the first it refused (which runs itself).
+    const accepted = answers.slice(1).findIndex((a) => a.status === 'rejected');
+    const through = (accepted === -1 ? along : along.slice(0, accepted)).at(-1)?.id;
+    const released = ctx.releaseKey(through === undefined ? undefined : { through });
     const delivery = isTerminal(job.state) ? null : await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
     await released;
     if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);

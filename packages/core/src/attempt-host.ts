@@ -3,6 +3,7 @@ import type { Clock } from './clock.ts';
 import type { Inbox } from './inbox.ts';
 import type { Instrumentation } from './instrumentation.ts';
 import type { JobInput, JobRecord } from './job.ts';
+import { keySuccessors } from './key-chain.ts';
 import type { Handlers } from './options.ts';
 import type { Store } from './store.ts';
 
@@ -51,11 +52,12 @@ export function attemptHost(p: AttemptHostParts): AttemptHost {
         inbox.stepWrites.push({ attempt, name, result, resolve, reject });
         p.kick();
       }),
-    releaseKey: (attempt) =>
+    releaseKey: (attempt, through) =>
       new Promise<void>((resolve, reject) => {
-        inbox.keyReleases.push({ attempt, resolve, reject });
+        inbox.keyReleases.push({ attempt, through, resolve, reject });
         p.kick();
       }),
+    keySuccessors: (jobId, limit) => reads.run(() => keySuccessors(store, jobId, limit)),
     submitChildren: (inputs) => p.submitAll(inputs),
     hasHandler: (type) => Object.hasOwn(p.handlers, type),
     getJobs: (ids) => reads.run(() => store.getMany(ids)),

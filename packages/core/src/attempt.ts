@@ -54,7 +54,9 @@ export interface AttemptHost {
   /** Stores a step result; resolves once committed, rejects if `attempt` no longer holds its job. */
   writeStep(attempt: Attempt, name: string, result: Json): Promise<void>;
   /** Releases the attempt's ordering key (`ctx.releaseKey`); resolves once committed, rejects if `attempt` no longer holds its job. */
-  releaseKey(attempt: Attempt): Promise<void>;
+  releaseKey(attempt: Attempt, through: string | null): Promise<void>;
+  /** The jobs queued behind `jobId` in its key, nearest first, at most `limit` (`ctx.keySuccessors`). */
+  keySuccessors(jobId: string, limit: number): Promise<readonly JobRecord[]>;
   recordProgress(jobId: string, value: Json): void;
   /** Submits jobs (a handler's children), as `submitAll` does; resolves with their records. */
   submitChildren(inputs: ReadonlyArray<JobInput<string, unknown>>): Promise<readonly JobRecord[]>;
@@ -105,8 +107,8 @@ export class Attempt implements JobContext {
   private spawns = 0;
   /** The jobs the attempt ended to wait for (`ctx.join`), if it did. */
   joining: readonly string[] | null = null;
-  /** `ctx.releaseKey`, once asked in this attempt: later calls wait for the same commit. */
-  private keyRelease: Promise<void> | null = null;
+  /** `ctx.releaseKey`, by `through` (`''` for none), once asked in this attempt: later calls wait for the same commit. */
+  private readonly keyReleases = new Map<string, Promise<void>>();
 
   constructor(host: AttemptHost, record: JobRecord, nowMs: number, dependencies: readonly DependencyResult[]) {
     this.host = host;
@@ -187,13 +189,30 @@ export class Attempt implements JobContext {
     return result;
   }
 
-  releaseKey(): Promise<void> {
-    if (this.keyRelease !== null) return this.keyRelease;
+  releaseKey(options?: { readonly through?: string }): Promise<void> {
+    const through = options?.through ?? null;
+    if (through !== null) {
+      try {
+        text('through', through);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    const asked = this.keyReleases.get(through ?? '');
+    if (asked !== undefined) return asked;
     if (this.record.key === null) return Promise.resolve(); // no key: nothing waits for it
     // An attempt given up releases nothing: the job runs again, and that attempt decides.
     if (this.settled) return Promise.reject(this.givenUp());
-    this.keyRelease = this.host.releaseKey(this);
-    return this.keyRelease;
+    const release = this.host.releaseKey(this, through);
+    this.keyReleases.set(through ?? '', release);
+    return release;
+  }
+
+  async keySuccessors(options?: { readonly limit?: number }): Promise<JobRecord[]> {
+    const limit = number('limit', options?.limit ?? LIMITS.batch, 0, true, LIMITS.batch);
+    if (this.record.key === null || limit === 0) return [];
+    if (this.settled) throw this.givenUp();
+    return [...(await this.host.keySuccessors(this.record.id, limit))];
   }
 
   async sleep(durationMs: number): Promise<void> {

@@ -107,12 +107,35 @@ export interface JobContext {
    * the end of its key, as any, and may release it again. Without a key, it
    * does nothing. Rejects if the attempt was given up.
    *
+   * With `through` (a job of `ctx.keySuccessors`), it also releases the
+   * jobs queued behind this one up to and including `through`, which the
+   * handler has handed on with it: each of them waits for nothing in the
+   * key any more and runs once its dependencies allow, all at once; the job
+   * after `through` still waits for `through`. Only jobs still queued
+   * between the two go: one cancelled meanwhile is skipped, and if
+   * `through` itself left the key, those before it go and none after.
+   *
    * @example
    * const accepted = await ctx.step('send', () => edge.submit(job, { key: ctx.job.key }));
    * await ctx.releaseKey(); // the edge orders the rest of the key
    * return edge.waitFor(accepted.id);
    */
-  releaseKey(): Promise<void>;
+  releaseKey(options?: { readonly through?: string }): Promise<void>;
+  /**
+   * The jobs queued behind this one in its ordering key, nearest first, at
+   * most `limit` (default and maximum 1,000): the job that waits for this
+   * one, the job that waits for that one, and so on, as they are stored
+   * now. For a handler that hands a key's work on in batches: it sends the
+   * jobs behind it with itself, then releases them (`releaseKey({ through
+   * })`), and each runs to find its work done (deduplicated). Empty without
+   * a key, or when nothing waits.
+   *
+   * @example
+   * const next = await ctx.keySuccessors({ limit: 99 });
+   * await edge.submitAll([ctx.job, ...next].map(toEdgeJob)); // in key order
+   * await ctx.releaseKey(next.length === 0 ? undefined : { through: next.at(-1)!.id });
+   */
+  keySuccessors(options?: { readonly limit?: number }): Promise<JobRecord[]>;
 }
 
 export interface StepOptions {

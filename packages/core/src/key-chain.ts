@@ -1,5 +1,6 @@
-import { isTerminal, type JobRecord } from './job.ts';
+import { isTerminal, type JobRecord, JobState } from './job.ts';
 import { update } from './records.ts';
+import type { Store } from './store.ts';
 import type { Tick } from './tick.ts';
 
 /** Meta entry naming the last job admitted with an ordering key. */
@@ -85,4 +86,24 @@ export async function unlinkFromKey(tick: Tick, job: JobRecord, nowMs: number): 
     if (isTerminal(at.state) && at.startedAtMs !== null) return;
     at = at.after === null ? undefined : await get(at.after);
   }
+}
+
+/**
+ * The jobs queued behind job `id` in its key, nearest first, at most
+ * `limit`: the waiting job whose `after` is `id`, then the one waiting for
+ * it, and so on (`ctx.keySuccessors`). Ends at a job nothing waits for in
+ * the key, or one released already (it waits for nothing).
+ */
+export async function keySuccessors(store: Pick<Store, 'waitingOn'>, id: string, limit: number): Promise<JobRecord[]> {
+  const found: JobRecord[] = [];
+  const seen = new Set<string>([id]);
+  let at = id;
+  while (found.length < limit) {
+    const next = (await store.waitingOn(at)).find((w) => w.state === JobState.waiting && w.after === at && !seen.has(w.id));
+    if (next === undefined) break;
+    found.push(next);
+    seen.add(next.id);
+    at = next.id;
+  }
+  return found;
 }

@@ -17,6 +17,7 @@ const host: AttemptHost = {
   loadSteps: async () => new Map(),
   writeStep: async () => {},
   releaseKey: async () => {},
+  keySuccessors: async () => [],
   recordProgress: () => {},
   submitChildren: async () => [],
   getJobs: async (ids) => ids.map(() => undefined),

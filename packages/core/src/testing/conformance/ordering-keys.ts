@@ -49,6 +49,33 @@ function releasing(rig: () => Rig<never>, state: { runs: Run[]; released: Array<
   };
 }
 
+type Ahead = { id: string; attempt: number; successors: string[]; after: string[] };
+
+/**
+ * A handler that hands the jobs queued behind it on with itself: after
+ * `readAfterMs` it reads them (`ctx.keySuccessors`, at most `limit`), after
+ * `releaseAfterMs` more it releases them (`ctx.releaseKey({ through })`,
+ * asked twice) and reads again, then works `ms` more.
+ */
+function handingOn(rig: () => Rig<never>, state: { runs: Run[]; ahead: Ahead[] }): Handler {
+  return async (p: { readAfterMs: number; releaseAfterMs: number; limit: number; ms: number }, ctx) => {
+    const from = rig().clock.now();
+    await rig().sleep(p.readAfterMs);
+    if (ctx.signal.aborted) return;
+    const successors = (await ctx.keySuccessors({ limit: p.limit })).map((j) => j.id);
+    await rig().sleep(p.releaseAfterMs);
+    if (ctx.signal.aborted) return;
+    const through = successors.at(-1);
+    await ctx.releaseKey(through === undefined ? undefined : { through });
+    await ctx.releaseKey(through === undefined ? undefined : { through });
+    const after = (await ctx.keySuccessors({ limit: p.limit })).map((j) => j.id);
+    state.ahead.push({ id: ctx.job.id, attempt: ctx.attempt, successors, after });
+    await rig().sleep(p.ms);
+    if (ctx.signal.aborted) return;
+    state.runs.push({ id: ctx.job.id, key: ctx.job.key ?? '', from, to: rig().clock.now() });
+  };
+}
+
 /**
  * Jobs that share an ordering key run one at a time, in the order they
  * were admitted. A job that ends without running (cancelled, failed on its
@@ -375,6 +402,145 @@ export function orderingKeys(harness: StoreHarness): ConformanceGroup {
           'released on every attempt; only the first and the one after the manual retry changed anything',
         );
         equal(runs.filter((r) => r.id === b!.job.id).length, 1, 'the next job ran once');
+      },
+    ),
+
+    scenario<{ ahead: Handler; work: Handler }, { runs: Run[]; ahead: Ahead[] }>(
+      'reads the jobs queued behind a running job in key order, and releases them through one of them at once; the next still waits',
+      (rig) => {
+        const state = { runs: [] as Run[], ahead: [] as Ahead[] };
+        return { state, handlers: { ahead: handingOn(rig as never, state), work: timed(rig as never, state.runs) }, queues: { default: { concurrency: 8 } } };
+      },
+      async (rig, { runs, ahead }) => {
+        const [h, a, other, b, dependent, c, d] = await rig.scheduler.submitAll([
+          { ref: 'h', type: 'ahead', payload: { readAfterMs: 10, releaseAfterMs: 10, limit: 3, ms: 1_000 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'other' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+          // Waits for the head as a dependency, not in its key: not a successor.
+          { type: 'work', payload: { ms: 100 }, dependsOn: ['h'] },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+        ]);
+        const id = (r: typeof h) => r!.job.id;
+        await rig.advance(15);
+        equal((await rig.store.get(id(a)))?.state, JobState.waiting, 'read, not released yet: the next job waits');
+        await rig.advance(10);
+        deepEqual(
+          ahead.map((x) => [x.id, x.successors]),
+          [[id(h), [id(a), id(b), id(c)]]],
+          'its key successors, nearest first, up to the limit (not another key, not a dependent)',
+        );
+        deepEqual(ahead[0]!.after, [], 'none once released (asked twice: stored once)');
+        for (const r of [a, b, c]) {
+          const job = (await rig.store.get(id(r)))!;
+          equal(job.state, JobState.running, `${job.id} runs beside the head`);
+          equal(job.after, null, `${job.id} waits for nothing in the key`);
+          equal(job.history.find((t) => t.cause.code === 'unblocked')?.cause.message, `key "k" released by ${id(h)}`, 'its history says why');
+        }
+        const next = (await rig.store.get(id(d)))!;
+        equal(next.state, JobState.waiting, 'the job after the last one released waits');
+        equal(next.after, id(c), 'for that one');
+        await rig.advance(2_000);
+        for (const r of [h, a, other, b, dependent, c, d]) equal((await rig.store.get(id(r)))?.state, JobState.succeeded, `${id(r)} succeeded`);
+        const run = (r: typeof h) => runs.find((x) => x.id === id(r))!;
+        ok(run(d).from >= run(c).to, 'the next ran after the last one released');
+        ok(run(b).from < run(a).to && run(c).from < run(b).to, 'the released ones together');
+        equal(runs.filter((x) => x.key === 'k').length, 5, 'each once');
+      },
+    ),
+
+    scenario<{ ahead: Handler; work: Handler }, { runs: Run[]; ahead: Ahead[] }>(
+      'releases nothing through a crash before the release is stored, and keeps the release across a crash after it',
+      (rig) => {
+        const state = { runs: [] as Run[], ahead: [] as Ahead[] };
+        return {
+          state,
+          handlers: { ahead: handingOn(rig as never, state), work: timed(rig as never, state.runs) },
+          queues: { default: { concurrency: 8 } },
+          leaseMs: 1_000,
+        };
+      },
+      async (rig, { runs, ahead }) => {
+        const [h, a, b, c] = await rig.scheduler.submitAll([
+          { type: 'ahead', payload: { readAfterMs: 100, releaseAfterMs: 100, limit: 2, ms: 10_000 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+          { type: 'work', payload: { ms: 100 }, key: 'k' },
+        ]);
+        const id = (r: typeof h) => r!.job.id;
+        await rig.advance(150); // read, not released
+        await rig.crashAndRestart();
+        await rig.advance(500);
+        deepEqual(ahead, [], 'nothing released yet');
+        equal((await rig.store.get(id(a)))?.after, id(h), 'the next job still waits for the head');
+        equal((await rig.store.get(id(b)))?.after, id(a), 'the one after it for it');
+        await rig.advance(1_500); // the head's lease lapses; its second attempt reads and releases
+        deepEqual(
+          ahead.map((x) => [x.attempt, x.successors]),
+          [[2, [id(a), id(b)]]],
+          'read again and released by the second attempt',
+        );
+        await rig.crashAndRestart(); // after the release, the head mid-run
+        equal((await rig.store.get(id(a)))?.after, null, 'the release was stored');
+        equal((await rig.store.get(id(b)))?.after, null, 'through the last one read');
+        equal((await rig.store.get(id(c)))?.after, id(b), 'and the job after it still waits for it');
+        await rig.advance(20_000);
+        for (const r of [h, a, b, c]) equal((await rig.store.get(id(r)))?.state, JobState.succeeded, `${id(r)} succeeded`);
+        deepEqual(
+          ahead.map((x) => [x.attempt, x.successors]),
+          [
+            [2, [id(a), id(b)]],
+            [3, []],
+          ],
+          'the third attempt finds nothing behind it: nothing more to release',
+        );
+        const run = (r: typeof h) => runs.find((x) => x.id === id(r))!;
+        ok(run(c).from >= run(b).to, 'the job after the released ones ran after them');
+        ok(run(b).to < run(h).to, 'the released ones ran without waiting for the head');
+        equal(runs.filter((x) => x.key === 'k').length, 4, 'each once');
+      },
+    ),
+
+    scenario<{ ahead: Handler; work: Handler }, { runs: Run[]; ahead: Ahead[] }>(
+      'skips a successor cancelled before the release, and releases none past a through job that was cancelled',
+      (rig) => {
+        const state = { runs: [] as Run[], ahead: [] as Ahead[] };
+        return { state, handlers: { ahead: handingOn(rig as never, state), work: timed(rig as never, state.runs) }, queues: { default: { concurrency: 8 } } };
+      },
+      async (rig, { runs, ahead }) => {
+        const chain = (key: string) => [
+          { type: 'ahead' as const, payload: { readAfterMs: 10, releaseAfterMs: 100, limit: 3, ms: 1_000 }, key },
+          { type: 'work' as const, payload: { ms: 100 }, key },
+          { type: 'work' as const, payload: { ms: 100 }, key },
+          { type: 'work' as const, payload: { ms: 100 }, key },
+          { type: 'work' as const, payload: { ms: 100 }, key },
+        ];
+        const [h1, a1, b1, c1, d1, h2, a2, b2, c2, d2] = (await rig.scheduler.submitAll([...chain('k1'), ...chain('k2')])).map((r) => r.job.id);
+        await rig.advance(50); // both heads have read three successors
+        await rig.scheduler.cancel(b1!); // in the middle of what the head will release
+        await rig.scheduler.cancel(c2!); // the last one it will release
+        await rig.advance(100);
+        deepEqual(
+          ahead.map((x) => x.successors),
+          [
+            [a1, b1, c1],
+            [a2, b2, c2],
+          ],
+          'each head read three',
+        );
+        const get = async (jobId: string) => (await rig.store.get(jobId))!;
+        for (const jobId of [a1, c1, a2, b2]) equal((await get(jobId!)).state, JobState.running, `${jobId} released`);
+        equal((await get(d1!)).after, c1, 'the job after the released ones still waits');
+        equal((await get(d2!)).state, JobState.waiting, 'the through job was cancelled: the one after it is not released');
+        equal((await get(d2!)).after, b2, 'it waits for the last released job before it');
+        await rig.advance(2_000);
+        for (const jobId of [h1, a1, c1, d1, h2, a2, b2, d2]) equal((await get(jobId!)).state, JobState.succeeded, `${jobId} succeeded`);
+        for (const jobId of [b1, c2]) equal((await get(jobId!)).state, JobState.cancelled, `${jobId} cancelled, never run`);
+        const run = (jobId: string) => runs.find((x) => x.id === jobId)!;
+        ok(run(d1!).from >= run(c1!).to, 'in order in k1');
+        ok(run(d2!).from >= run(b2!).to, 'in order in k2');
+        equal(runs.length, 8, 'each once');
       },
     ),
   ];
