@@ -1,4 +1,14 @@
-import { DEFAULT_IDEMPOTENCY_TTL_MS, JobError, JobState, isTerminal, type JobContext, type JobInput, type JobRecord, type Json } from '@baton/core';
+import {
+  DEFAULT_IDEMPOTENCY_TTL_MS,
+  JobError,
+  JobState,
+  isTerminal,
+  type JobContext,
+  type JobInput,
+  type JobRecord,
+  type Json,
+  type SubmitResult,
+} from '@baton/core';
 import { createClient, type ClientOptions } from '@baton/edge/client';
 import { EdgeBatcher } from './edge-batcher.ts';
 
@@ -150,6 +160,14 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       return young && plain && same ? job : null;
     };
 
+  /**
+   * The edge's answers for jobs a key's head sent along, by idempotency key:
+   * such a job, when it runs, knows its delivery without asking the edge
+   * again. Memory only (a reload asks the edge, which deduplicates); each is
+   * used once, and the oldest go first past `SENT_ALONG_MAX`.
+   */
+  const sentAlong = new Map<string, SubmitResult>();
+
   return async (edge, ctx) => {
     const edgeQueue = await batcher(edge.queue ?? options.queue ?? 'default');
     const local = ctx.job;
@@ -176,6 +194,15 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
       return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
     }
+    const known = sentAlong.get(input.idempotencyKey);
+    if (known !== undefined) {
+      // Sent along by its key's head, which released it: the edge has it, in its place.
+      sentAlong.delete(input.idempotencyKey);
+      const { job, deduplicated } = known;
+      if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
+      const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
+      return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
+    }
     // A keyed job goes with its key, and the edge orders the key's jobs from then on: once the edge has
     // stored it (the answer comes at acceptance), the next local job of the key may go too. A lost answer
     // releases nothing: the retry finds the original job by its idempotency key, in its place.
@@ -188,14 +215,27 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     const { job, deduplicated } = answers[0]!.value;
     // Released through the last of those the edge accepted, up to the first it refused (which runs itself).
     const accepted = answers.slice(1).findIndex((a) => a.status === 'rejected');
-    const through = (accepted === -1 ? along : along.slice(0, accepted)).at(-1)?.id;
+    const sent = accepted === -1 ? along : along.slice(0, accepted);
+    const through = sent.at(-1)?.id;
     const released = ctx.releaseKey(through === undefined ? undefined : { through });
+    // All but the last: it goes on as a head (its successors still wait for it), asking the edge again.
+    sent.slice(0, -1).forEach((j, i) => {
+      const answer = answers[i + 1]!;
+      if (answer.status === 'fulfilled') sentAlong.set(inputOf(j, local.key!).idempotencyKey, answer.value);
+    });
+    for (const key of sentAlong.keys()) {
+      if (sentAlong.size <= SENT_ALONG_MAX) break;
+      sentAlong.delete(key);
+    }
     const delivery = isTerminal(job.state) ? null : await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
     await released;
     if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
     return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
   };
 }
+
+/** Answers kept for jobs sent along (see `edgeHandler`): beyond it, the oldest are asked for again. */
+const SENT_ALONG_MAX = 10_000;
 
 /**
  * A local job that the outbox delivers to the edge: marked as needing the
