@@ -1,5 +1,5 @@
 import { dedupeRecordKey } from './dedupe.ts';
-import type { JobRecord, JobState } from './job.ts';
+import { isTerminal, type JobRecord, type JobState } from './job.ts';
 import type { ResolvedRetention } from './retention-options.ts';
 import type { Store } from './store.ts';
 import type { TickContext } from './tick-context.ts';
@@ -21,6 +21,12 @@ export class Retention {
   private nextAtMs = Number.NEGATIVE_INFINITY;
   /** Where each state's walk goes on from (the last job it looked at), or undefined to start over. */
   private readonly cursors = new Map<JobState, string>();
+  /**
+   * The earliest time a finished job this scheduler knows of becomes old
+   * enough to delete (`null`: none known), so that an idle scheduler still
+   * wakes to sweep: its last window of jobs is not kept until other work comes.
+   */
+  private pendingAtMs: number | null = null;
   /** Jobs deleted since this scheduler started. */
   deleted = 0;
 
@@ -33,9 +39,33 @@ export class Retention {
     return nowMs >= this.nextAtMs;
   }
 
+  /** When a sweep would find something to delete (not before the next sweep is due), or `null` if nothing is known to be waiting. */
+  nextWakeMs(): number | null {
+    return this.pendingAtMs === null ? null : Math.max(this.pendingAtMs, this.nextAtMs);
+  }
+
+  /** A tick committed: jobs it finished become deletable once past their state's retention. */
+  noteWritten(records: Iterable<JobRecord>, deleted: (id: string) => boolean): void {
+    for (const record of records) {
+      if (record.finishedAtMs === null || !isTerminal(record.state) || deleted(record.id)) continue;
+      this.pending(record.finishedAtMs + this.keepOf(record.state));
+    }
+  }
+
+  private keepOf(state: JobState): number {
+    for (const [s, keepMs] of this.options.keepMs) if (s === state) return keepMs;
+    return Number.POSITIVE_INFINITY;
+  }
+
+  private pending(atMs: number): void {
+    if (atMs !== Number.POSITIVE_INFINITY && (this.pendingAtMs === null || atMs < this.pendingAtMs)) this.pendingAtMs = atMs;
+  }
+
   /** Deletes what is past its retention, up to a batch (call it when `due`); returns whether more is left for the next tick. */
   async sweep(ctx: TickContext, store: Store): Promise<boolean> {
     let budget = this.options.batch;
+    // Found again by the walk: what it leaves (too young, keys unexpired) sets the next wake-up.
+    this.pendingAtMs = null;
     for (const [state, keepMs] of this.options.keepMs) {
       if (keepMs === Number.POSITIVE_INFINITY) continue;
       const cutoff = ctx.now - keepMs;
@@ -45,12 +75,14 @@ export class Retention {
         let ended = page.cursor === null;
         for (const listed of page.jobs) {
           if (listed.createdAtMs > cutoff) {
+            // It and every later job finished after it was created: none is deletable before then.
+            this.pending(listed.createdAtMs + keepMs);
             ended = true;
             break;
           }
           if (budget === 0) break;
           this.cursors.set(state, listed.id);
-          if (await this.remove(ctx, listed, state, cutoff)) budget--;
+          if (await this.remove(ctx, listed, state, cutoff, keepMs)) budget--;
         }
         if (ended) {
           this.cursors.delete(state);
@@ -64,13 +96,20 @@ export class Retention {
   }
 
   /** Deletes `listed` if it is still finished in `state` past `cutoff`, and its key has expired. */
-  private async remove(ctx: TickContext, listed: JobRecord, state: JobState, cutoff: number): Promise<boolean> {
+  private async remove(ctx: TickContext, listed: JobRecord, state: JobState, cutoff: number, keepMs: number): Promise<boolean> {
     const job = ctx.tick.peek(listed.id) ?? listed;
-    if (job.state !== state || job.finishedAtMs === null || job.finishedAtMs > cutoff) return false;
+    if (job.state !== state || job.finishedAtMs === null) return false;
+    if (job.finishedAtMs > cutoff) {
+      this.pending(job.finishedAtMs + keepMs);
+      return false;
+    }
     if (job.idempotencyKey !== null) {
       const key = await ctx.tick.idempotency(job.idempotencyKey);
       if (key !== undefined && key.jobId === job.id) {
-        if (key.expiresAtMs > ctx.now) return false;
+        if (key.expiresAtMs > ctx.now) {
+          this.pending(key.expiresAtMs);
+          return false;
+        }
         ctx.tick.deleteIdempotency(key.key);
       }
     }

@@ -518,6 +518,7 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     this.backpressure?.committed(ctx.tick.unfinishedChanges());
     this.metricsRecorder.transitions(ctx.fx.transitions);
     this.leases.refresh(ctx.tick.written());
+    this.retention.noteWritten(ctx.tick.written(), (id) => ctx.tick.isDeleted(id));
     this.claimer.committed(ctx.tick.written());
     // The timer is set before anyone hears of this tick, so whoever sees a
     // delayed job's submit resolve also finds its alarm set.
@@ -558,6 +559,8 @@ export class Scheduler<H extends Handlers = Handlers> implements SchedulerApi<H>
     if (lease !== null && (wake === null || lease < wake)) wake = lease;
     const occurrence = this.scheduleBook.nextAtMs();
     if (occurrence !== null && (wake === null || occurrence < wake)) wake = occurrence;
+    const sweep = this.retention.nextWakeMs();
+    if (sweep !== null && (wake === null || sweep < wake)) wake = sweep;
     if (this.wake.arm(wake, now)) this.dirty = true;
   }
 }

@@ -103,6 +103,11 @@ export class Tick {
     this.deletes.add(id);
   }
 
+  /** Whether this tick deletes the job. */
+  isDeleted(id: string): boolean {
+    return this.deletes.has(id);
+  }
+
   /** Whether this tick holds a ready job of the queue's priority class. */
   hasRanked(queue: string, priority: number): boolean {
     return (this.localRanked.get(className(queue, priority))?.size ?? 0) > 0;

@@ -17,6 +17,21 @@ const MINUTE = 60_000;
 export function boundedStorage(harness: StoreHarness): ConformanceGroup {
   const scenario = scenarios(harness);
   const cases: ConformanceCase[] = [
+    scenario<{ ok: Handler }>(
+      'sweeps while idle: the last jobs to finish are deleted once past their retention, with no other work to wake it',
+      () => ({ handlers: { ok: noop }, retention: { succeededMs: MINUTE, everyMs: 1_000 } }),
+      async (rig) => {
+        const submitted = await rig.scheduler.submitAll([{ type: 'ok' }, { type: 'ok', idempotencyKey: 'k', idempotencyTtlMs: 3 * MINUTE }]);
+        await rig.settle();
+        const states = async () => Promise.all(submitted.map(async (r) => (await rig.store.get(r.job.id))?.state ?? 'deleted'));
+        deepEqual(await states(), [JobState.succeeded, JobState.succeeded], 'finished, kept for now');
+        await rig.advance(MINUTE + 2_000);
+        deepEqual(await states(), ['deleted', JobState.succeeded], 'the first gone a minute after it finished; the second held by its key');
+        await rig.advance(2 * MINUTE);
+        deepEqual(await states(), ['deleted', 'deleted'], 'the second once its key expired');
+      },
+    ),
+
     scenario<{ ok: Handler; stepped: Handler; fail: Handler; slow: Handler }>(
       'deletes finished jobs past their retention, with their steps, and keeps the dead-letter set longer',
       (rig) => ({
