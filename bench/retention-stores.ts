@@ -38,9 +38,9 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Page } from 'playwright';
+import type { Page } from 'playwright';
 import { unstable_dev } from 'wrangler';
-import { CHROMIUM_ARGS, findChromium } from '../test/find-chromium.ts';
+import { openPage } from './lib/chromium.ts';
 import { median, printGoals, range, table } from './lib/stats.ts';
 import type { RetentionPage, RunResult, RunSettings, Variant } from './retention-stores/shared.ts';
 
@@ -217,17 +217,7 @@ async function openBundledPage(): Promise<{ page: Page; close(): Promise<void> }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS });
-  const page = await browser.newPage();
-  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-  await page.goto(`http://127.0.0.1:${port}/index.html`);
-  return {
-    page,
-    close: async () => {
-      await browser.close();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return openPage(`http://127.0.0.1:${port}/index.html`, () => new Promise((resolve) => server.close(resolve)));
 }
 
 /** The most rows a run held over `windowMs` worth of its own finished jobs + `slack`, sample by sample while it ran (≤ 0: the bound held). */

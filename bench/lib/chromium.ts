@@ -17,15 +17,20 @@ export async function openBenchPage(folder: URL, entries: string[]): Promise<{ p
   });
   await server.listen();
   const { port } = server.httpServer!.address() as { port: number };
+  return openPage(`http://127.0.0.1:${port}/index.html`, () => server.close());
+}
+
+/** Opens `url` in headless Chromium (the one `findChromium` finds); `close` closes the browser, then calls `stop` (the server's). */
+export async function openPage(url: string, stop: () => Promise<unknown>): Promise<{ page: Page; close(): Promise<void> }> {
   const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS });
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
-  await page.goto(`http://127.0.0.1:${port}/index.html`);
+  await page.goto(url);
   return {
     page,
     close: async () => {
       await browser.close();
-      await server.close();
+      await stop();
     },
   };
 }
