@@ -15,6 +15,7 @@
  */
 import 'fake-indexeddb/auto';
 import { MemoryStore } from '@baton/core';
+import { DeferredClaims } from '@baton/core/advanced';
 import type { StoreHarness } from '@baton/core/testing';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -27,13 +28,22 @@ const SEED = Number(process.env.BATON_PROPERTY_SEED ?? 20_261_129);
 const PATH = process.env.BATON_PROPERTY_PATH;
 
 const memoryHarness: StoreHarness = { open: async () => new MemoryStore(), reopen: async (store) => store };
+/** Claims kept in a journal over the memory store: a crash loses what was held in memory, and the journal is replayed. */
+const journaledHarness: StoreHarness = {
+  open: async () => new DeferredClaims(new MemoryStore()),
+  reopen: async (store) => {
+    const reopened = new DeferredClaims((store as DeferredClaims).store);
+    await reopened.recover();
+    return reopened;
+  },
+};
 
 let databases = 0;
 /** A fresh IndexedDB database per run, deleted after it. */
-async function withIndexedDb<T>(fn: (harness: StoreHarness) => Promise<T>): Promise<T> {
+async function withIndexedDb<T>(fn: (harness: StoreHarness) => Promise<T>, exclusive = false): Promise<T> {
   const prefix = `baton-property-${++databases}`;
   try {
-    return await fn(idbHarness(prefix));
+    return await fn(idbHarness(prefix, exclusive));
   } finally {
     await new Promise<void>((resolve) => {
       const request = indexedDB.deleteDatabase(`${prefix}-1`);
@@ -47,6 +57,13 @@ type Check = { readonly runs: number; readonly arbitrary: fc.Arbitrary<Workload>
 const CHECKS = {
   memory: { runs: RUNS, arbitrary: workload(), run: (w) => runWorkload(memoryHarness, w) },
   indexeddb: { runs: Math.max(1, Math.ceil(RUNS / 6)), arbitrary: workload(), run: (w) => withIndexedDb((h) => runWorkload(h, w)) },
+  // As the leader tab opens it: one writer, claims journaled.
+  'indexeddb, exclusive writer': {
+    runs: Math.max(1, Math.ceil(RUNS / 6)),
+    arbitrary: workload(),
+    run: (w) => withIndexedDb((h) => runWorkload(h, w), true),
+  },
+  'memory, claims journaled': { runs: RUNS, arbitrary: workload(), run: (w) => runWorkload(journaledHarness, w) },
   // Without dead-letter retry(): submits and cancels only, so more of each run goes to graphs, keys and cancels.
   'memory, no retry()': { runs: RUNS, arbitrary: workload({ retries: false }), run: (w) => runWorkload(memoryHarness, w) },
 } satisfies Record<string, Check>;

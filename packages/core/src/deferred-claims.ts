@@ -19,8 +19,8 @@ const SLOT = 'claims:';
 const SLOTS = 'claims:slots';
 
 interface Held {
-  /** The job as the scheduler has it now (running). */
-  record: JobRecord;
+  /** The claimed job (running). */
+  readonly record: JobRecord;
   /** The version the store still has (the ready record the claim replaced). */
   readonly storedVersion: number;
   /** The journal slot that holds its claim. */
@@ -39,9 +39,9 @@ const byId = (a: JobRecord, b: JobRecord): number => (a.id < b.id ? -1 : a.id > 
  * attempts to the dead-letter set. So the claims of a tick go to the store
  * as one journal entry (a meta value holding the claimed records), committed
  * with the rest of the tick before any handler starts; the job's row keeps
- * its ready version until the job's next change that is not a running one
- * (its outcome, usually) replaces it whole. Per job that is two row writes
- * (submit, outcome) instead of three.
+ * its ready version until the job's next change (its outcome, usually; a
+ * lease renewal or progress of a long job) replaces it whole. Per job that
+ * is two row writes (submit, outcome) instead of three.
  *
  * Reads are answered as if every claim had been written: the held jobs are
  * served from memory, left out of the ready order and the stored timers,
@@ -115,7 +115,6 @@ export class DeferredClaims implements Store {
     await this.recover();
     const jobs: JobWrite[] = [];
     const claims: JobWrite[] = [];
-    const kept: JobRecord[] = [];
     const released = new Set<string>();
     for (const write of batch.jobs) {
       const { record } = write;
@@ -124,12 +123,11 @@ export class DeferredClaims implements Store {
         if (write.expectedVersion !== held.record.version) {
           throw new StoreConflictError(`Job ${record.id}: expected version ${write.expectedVersion}, store has ${held.record.version}`);
         }
-        if (record.state === JobState.running) kept.push(record);
-        else {
-          // Its first write out replaces the ready row the claim left.
-          jobs.push({ record, expectedVersion: held.storedVersion, expectedState: JobState.ready });
-          released.add(record.id);
-        }
+        // Any later change is written out (its outcome, or a lease renewal or progress of a long job), replacing
+        // the ready row the claim left: a change kept in memory alone would be lost by a crash, and the replayed
+        // claim would then take a version that readers had already seen with other contents.
+        jobs.push({ record, expectedVersion: held.storedVersion, expectedState: JobState.ready });
+        released.add(record.id);
       } else if (this.defer && write.expectedState === JobState.ready && record.state === JobState.running && write.expectedVersion !== null) {
         claims.push(write);
       } else {
@@ -149,7 +147,6 @@ export class DeferredClaims implements Store {
     // Stored: now memory follows.
     if (slot >= this.slotsStored) this.slotsStored = slot + 1;
     for (const id of released) this.release(id);
-    for (const record of kept) this.held.get(record.id)!.record = record;
     if (slot >= 0) {
       const ids = new Set<string>();
       for (const { record, expectedVersion } of claims) {
