@@ -88,6 +88,7 @@ export class EdgeBatcher {
   private readonly submits: Coalescer<EdgeInput, SubmitResult>;
   private readonly accepts: Coalescer<EdgeInput, SubmitResult>;
   private readonly waits: Coalescer<string, JobRecord>;
+  private readonly peeks: Coalescer<string, JobRecord | null>;
   private readonly limit: number;
 
   constructor(
@@ -134,6 +135,22 @@ export class EdgeBatcher {
         open = still;
       }
     });
+    this.peeks = new Coalescer(options.windowMs, max, async (batch) => {
+      const jobs = await again(retries, () =>
+        queue.waitAny(
+          batch.map((p) => p.input),
+          { waitMs: 0 },
+        ),
+      );
+      batch.forEach((p, i) => {
+        p.resolve(jobs[i] ?? null);
+      });
+    });
+  }
+
+  /** The edge job as it is now (`null` if the edge has none), many to a request. */
+  peek(id: string): Promise<JobRecord | null> {
+    return this.peeks.add(id);
   }
 
   /** Submits; the record that comes back has finished if the edge ran it within `submitWaitMs`. */

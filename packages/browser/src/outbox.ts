@@ -198,7 +198,9 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
     if (known !== undefined) {
       // Sent along by its key's head, which released it: the edge has it, in its place.
       sentAlong.delete(input.idempotencyKey);
-      const { job, deduplicated } = known;
+      const { deduplicated } = known;
+      // Often run at the edge by now: then there is nothing to record before the local job completes.
+      const job = isTerminal(known.job.state) ? known.job : ((await edgeQueue.peek(known.job.id)) ?? known.job);
       if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
       const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
       return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
