@@ -93,8 +93,10 @@ export interface IdbStoreOptions {
   /**
    * This instance is the database's only writer (its holder of a Web Lock,
    * as `hostScheduler` makes sure): it then trusts the versions it wrote
-   * itself and skips reading a record back before updating it. Leave it off
-   * when several instances may write at once. @default false
+   * itself and skips reading a record back before updating it, and stores a
+   * tick's claims as one journal record (`DeferredClaims`): another instance
+   * reading the database meanwhile sees a claimed job still ready. Leave it
+   * off when several instances may write at once. @default false
    */
   readonly exclusive?: boolean;
 }
