@@ -179,15 +179,15 @@ export class MemoryStore implements Store {
     for (const { record, expectedVersion } of batch.jobs) {
       if (seen.has(record.id)) throw new StoreConflictError(`Job ${record.id} is written twice in one batch`);
       seen.add(record.id);
-      const stored = this.jobs.get(record.id)?.version ?? null;
-      if (stored !== expectedVersion) {
-        throw new StoreConflictError(`Job ${record.id}: expected version ${expectedVersion ?? '(new)'}, store has ${stored ?? '(none)'}`);
-      }
+      this.expect(record.id, expectedVersion);
     }
-    for (const { id, version } of batch.checks ?? []) {
-      const stored = this.jobs.get(id)?.version ?? null;
-      if (stored !== version) throw new StoreConflictError(`Job ${id}: expected version ${version}, store has ${stored ?? '(none)'}`);
-    }
+    for (const { id, version } of batch.checks ?? []) this.expect(id, version);
+  }
+
+  /** Refuses the batch unless job `id` has `version` (`null`: no such job yet). */
+  private expect(id: string, version: number | null): void {
+    const stored = this.jobs.get(id)?.version ?? null;
+    if (stored !== version) throw new StoreConflictError(`Job ${id}: expected version ${version ?? '(new)'}, store has ${stored ?? '(none)'}`);
   }
 
   private write(record: JobRecord): void {

@@ -105,7 +105,7 @@ export class SqliteStore implements Store {
     const found = new Map<string, JobRecord>();
     for (let i = 0; i < ids.length; i += IN_LIST) {
       const chunk = ids.slice(i, i + IN_LIST);
-      for (const r of this.records(`SELECT record FROM ${this.t.jobs} WHERE id IN (${chunk.map(() => '?').join(',')})`, ...chunk)) found.set(r.id, r);
+      for (const r of this.records(`SELECT record FROM ${this.t.jobs} WHERE id IN (${placeholders(chunk.length)})`, ...chunk)) found.set(r.id, r);
     }
     return ids.map((id) => found.get(id));
   }
@@ -253,7 +253,7 @@ export class SqliteStore implements Store {
       }
       for (let i = 0; i < batch.deletes.length; i += IN_LIST) {
         const ids = batch.deletes.slice(i, i + IN_LIST);
-        const list = new Array<string>(ids.length).fill('?').join(', ');
+        const list = placeholders(ids.length);
         this.sql.exec(`DELETE FROM ${jobs} WHERE id IN (${list})`, ...ids);
         this.sql.exec(`DELETE FROM ${blockers} WHERE job_id IN (${list})`, ...ids);
         this.sql.exec(`DELETE FROM ${steps} WHERE job_id IN (${list})`, ...ids);
@@ -287,7 +287,7 @@ export class SqliteStore implements Store {
     for (let i = 0; i < checks.length; i += IN_LIST) {
       const chunk = checks.slice(i, i + IN_LIST);
       const stored = new Map(
-        this.rows(`SELECT id, version FROM ${this.t.jobs} WHERE id IN (${chunk.map(() => '?').join(', ')})`, ...chunk.map((c) => c.id)).map((r) => [
+        this.rows(`SELECT id, version FROM ${this.t.jobs} WHERE id IN (${placeholders(chunk.length)})`, ...chunk.map((c) => c.id)).map((r) => [
           r.id as string,
           r.version as number,
         ]),
@@ -367,10 +367,14 @@ const UPDATE_ROWS = 12;
 /** Ids in one `IN (…)` list. */
 const IN_LIST = 90;
 
+/** `?, ?, …`: `n` parameters. */
+function placeholders(n: number): string {
+  return new Array<string>(n).fill('?').join(', ');
+}
+
 /** `(?, …), (?, …)`: `rows` rows of `columns` parameters. */
 function rowsOf(rows: number, columns: number): string {
-  const row = `(${new Array<string>(columns).fill('?').join(', ')})`;
-  return new Array<string>(rows).fill(row).join(', ');
+  return new Array<string>(rows).fill(`(${placeholders(columns)})`).join(', ');
 }
 
 function blockersOf(record: JobRecord): readonly string[] {
