@@ -74,6 +74,16 @@ function finish(delivery: Delivery, job: JobRecord): EdgeOutcome {
   return { edgeJobId: job.id, result: job.result, deduplicated: delivery.deduplicated };
 }
 
+/**
+ * The local outcome of a job the edge has: at once if the edge ran it already; else its delivery is
+ * recorded first (so that it is waited for even past the idempotency window), then its result waited for.
+ */
+async function outcome(ctx: JobContext, edgeQueue: EdgeBatcher, job: JobRecord, deduplicated: boolean): Promise<EdgeOutcome> {
+  if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
+  const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
+  return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
+}
+
 /** What the outbox handler returns: the edge job's id and result. */
 export interface EdgeOutcome {
   readonly edgeJobId: string;
@@ -189,10 +199,7 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       // Sent on every attempt: the key makes a repeat return the original job. The edge usually answers
       // with the job already run, and then nothing more needs recording before the local job completes.
       const { job, deduplicated } = await edgeQueue.submit(input);
-      if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
-      // Still running there: record the delivery, so that it is waited for even past the window.
-      const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
-      return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
+      return outcome(ctx, edgeQueue, job, deduplicated);
     }
     const known = sentAlong.get(input.idempotencyKey);
     if (known !== undefined) {
@@ -201,9 +208,7 @@ export function edgeHandler(options: OutboxOptions): (job: EdgeJob, ctx: JobCont
       const { deduplicated } = known;
       // Often run at the edge by now: then there is nothing to record before the local job completes.
       const job = isTerminal(known.job.state) ? known.job : ((await edgeQueue.peek(known.job.id)) ?? known.job);
-      if (isTerminal(job.state)) return finish({ id: job.id, deduplicated }, job);
-      const delivery = await ctx.step<Delivery | null>('deliver', () => ({ id: job.id, deduplicated }));
-      return finish(delivery ?? { id: job.id, deduplicated }, await edgeQueue.finished(job.id));
+      return outcome(ctx, edgeQueue, job, deduplicated);
     }
     // A keyed job goes with its key, and the edge orders the key's jobs from then on: once the edge has
     // stored it (the answer comes at acceptance), the next local job of the key may go too. A lost answer
